@@ -1,0 +1,89 @@
+/**
+ * Sigma `attack.*` tags → ECS `threat.*` fields.
+ *
+ * Sources: Sigma specification v2.1, `sigma-appendix-tags.md` ("Namespace: attack": `t1234`,
+ * `t1234.001`, tactic short names, `g1234`, `s1234`); ECS threat field set (`threat.framework`,
+ * `threat.tactic.*`, `threat.technique.*`, `threat.technique.subtechnique.*`). Tags the bundled
+ * ATT&CK version does not know (e.g. tactics introduced later, such as `attack.stealth`) are kept
+ * verbatim in `unknown` and counted by callers — they are not errors.
+ */
+import { ATTACK_VERSION, TACTICS, TECHNIQUES } from './enterprise-attack.js';
+
+export interface AttackRef {
+  readonly id: string;
+  readonly name: string;
+  readonly reference: string;
+}
+
+/** ECS-shaped ATT&CK classification of one rule. */
+export interface ThreatInfo {
+  readonly framework: 'MITRE ATT&CK';
+  readonly tactics: readonly AttackRef[];
+  readonly techniques: readonly AttackRef[];
+  readonly subtechniques: readonly AttackRef[];
+  /** ATT&CK group (`g1234`) and software (`s1234`) ids named by the tags. */
+  readonly groups: readonly string[];
+  readonly software: readonly string[];
+  /** `attack.*` tags this ATT&CK version does not know, verbatim. */
+  readonly unknown: readonly string[];
+}
+
+const tacticByShortName = new Map(TACTICS.map(([short, id, name]) => [short, { id, name }]));
+const techniqueById = new Map(TECHNIQUES.map(([id, name]) => [id, name]));
+
+function ref(id: string, name: string, kind: 'tactics' | 'techniques'): AttackRef {
+  const path = kind === 'techniques' ? id.replace('.', '/') : id;
+  return { id, name, reference: `https://attack.mitre.org/${kind}/${path}/` };
+}
+
+/** The ATT&CK release the tables come from. */
+export const attackVersion: string = ATTACK_VERSION;
+
+/**
+ * Maps a rule's tags (already lower-case) to ECS threat fields.
+ * @param tags - e.g. `['attack.execution', 'attack.t1059.001']`
+ */
+export function threatFromTags(tags: readonly string[]): ThreatInfo {
+  const tactics: AttackRef[] = [];
+  const techniques: AttackRef[] = [];
+  const subtechniques: AttackRef[] = [];
+  const groups: string[] = [];
+  const software: string[] = [];
+  const unknown: string[] = [];
+  const seen = new Set<string>();
+  const add = (list: AttackRef[], r: AttackRef): void => {
+    if (!seen.has(r.id)) {
+      seen.add(r.id);
+      list.push(r);
+    }
+  };
+  for (const tag of tags) {
+    if (!tag.startsWith('attack.')) continue;
+    const value = tag.slice('attack.'.length);
+    const tactic = tacticByShortName.get(value);
+    if (tactic) {
+      add(tactics, ref(tactic.id, tactic.name, 'tactics'));
+      continue;
+    }
+    const tech = /^t(\d{4})(?:\.(\d{3}))?$/.exec(value);
+    if (tech) {
+      const parentId = `T${tech[1]}`;
+      const parentName = techniqueById.get(parentId);
+      if (tech[2] !== undefined) {
+        const subId = `${parentId}.${tech[2]}`;
+        const subName = techniqueById.get(subId);
+        if (subName === undefined || parentName === undefined) unknown.push(tag);
+        else {
+          add(techniques, ref(parentId, parentName, 'techniques'));
+          add(subtechniques, ref(subId, subName, 'techniques'));
+        }
+      } else if (parentName === undefined) unknown.push(tag);
+      else add(techniques, ref(parentId, parentName, 'techniques'));
+      continue;
+    }
+    if (/^g\d{4}$/.test(value)) groups.push(value.toUpperCase());
+    else if (/^s\d{4}$/.test(value)) software.push(value.toUpperCase());
+    else unknown.push(tag);
+  }
+  return { framework: 'MITRE ATT&CK', tactics, techniques, subtechniques, groups, software, unknown };
+}

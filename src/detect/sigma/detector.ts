@@ -1,0 +1,178 @@
+/**
+ * The detector: compiled, indexed rules that match events.
+ *
+ * `createDetector(rules, options)` applies Sigma filters, resolves placeholders, compiles every
+ * rule once and reports per-rule diagnostics; `detector.match(event)` returns the rules that
+ * match, evaluating only the candidates routed by logsource and `EventID`; `detector.explain`
+ * says why a rule matched (built only for matches).
+ */
+import { type ThreatInfo, threatFromTags } from '../attack/threat.js';
+import { CompileError, type CompiledNode, type CompiledRule, compileRule } from './compile.js';
+import { EventCache, FieldTable } from './event-cache.js';
+import { applyFilters } from './filters.js';
+import { compileRegex } from './regex.js';
+import { formatSigmaString } from './sigma-string.js';
+import { compileStringPattern } from './string-match.js';
+import { buildRoute, candidates, logsourceMatches, type Route, requiredValues } from './rule-index.js';
+import type { Diagnostic, FieldValue, SigmaEvent, SigmaFilter, SigmaRule } from './types.js';
+
+/** A rule the detector runs. `index` is its position in load order (matches are reported in it). */
+export interface ActiveRule {
+  readonly index: number;
+  readonly rule: SigmaRule;
+  readonly threat: ThreatInfo;
+  readonly compiled: CompiledRule;
+}
+
+/** Why a rule matched an event. */
+export interface Explanation {
+  /** Search identifiers that evaluated true, in rule order. */
+  readonly selections: readonly string[];
+  /** Fields tested by the true identifiers' matching items, with the event's values. */
+  readonly fields: Readonly<Record<string, FieldValue | undefined>>;
+  /** Keyword values (as written in the rule) that were found in the event. */
+  readonly keywords: readonly string[];
+}
+
+export interface DetectorOptions {
+  /** Sigma global filters to merge into the rules they name. */
+  readonly filters?: readonly SigmaFilter[];
+  /** Values of `%name%` placeholders for the `expand` modifier (name without `%`). */
+  readonly placeholders?: ReadonlyMap<string, readonly string[]>;
+}
+
+export interface Detector {
+  /** Rules that compiled and are active, in load order. */
+  readonly rules: readonly ActiveRule[];
+  /** Diagnostics from compiling (errors, inactive rules, unsupported features, filter warnings). */
+  readonly diagnostics: readonly Diagnostic[];
+  /**
+   * Rules matching `event`, in load order. The returned array is fresh when non-empty and a
+   * shared empty array otherwise.
+   */
+  match(event: SigmaEvent): readonly ActiveRule[];
+  /** Explains a match found by {@link Detector.match} for the same event. */
+  explain(event: SigmaEvent, rule: ActiveRule): Explanation;
+}
+
+const NONE: readonly ActiveRule[] = Object.freeze([]);
+
+function explainNode(node: CompiledNode, cache: EventCache, fields: FieldTable, out: Record<string, FieldValue | undefined>, keywords: string[]): void {
+  if (!node.test(cache)) return;
+  if (node.kind !== 'item') {
+    for (const c of node.children) explainNode(c, cache, fields, out, keywords);
+    return;
+  }
+  const { item } = node;
+  if (item.fieldId !== null) {
+    out[fields.names[item.fieldId]!] = cache.raw(item.fieldId);
+    for (const alternatives of item.spec.values) {
+      for (const o of alternatives) {
+        if (o.kind === 'fieldref') out[o.field] = cache.raw(fields.id(o.field));
+      }
+    }
+    return;
+  }
+  const hay = item.spec.cased ? cache.keywords() : cache.keywordsLower();
+  for (const alternatives of item.spec.values) {
+    for (const o of alternatives) {
+      let hit = false;
+      if (o.kind === 'string') hit = hay.some(compileStringPattern(o.s, item.spec.cased).test);
+      else if (o.kind === 'regex') {
+        const re = compileRegex(o.pattern, o);
+        hit = cache.keywords().some((k) => re.test(k));
+      }
+      if (hit) {
+        keywords.push(o.kind === 'string' ? formatSigmaString(o.s) : o.kind === 'regex' ? o.pattern : '');
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * Compiles rules into a detector.
+ *
+ * Never throws for a bad rule: it is left out and a diagnostic says why (`error`, `inactive` for
+ * unconfigured placeholders, `unsupported` for valid Sigma this engine cannot run).
+ *
+ * @param rules - parsed rules, in the order matches should be reported
+ */
+export function createDetector(rules: readonly SigmaRule[], options: DetectorOptions = {}): Detector {
+  const diagnostics: Diagnostic[] = [];
+  const merged = applyFilters(rules, options.filters ?? [], diagnostics);
+  const fields = new FieldTable();
+  const eventIdField = fields.id('EventID');
+  const placeholders = options.placeholders ?? new Map<string, readonly string[]>();
+  const active: ActiveRule[] = [];
+  for (const rule of merged) {
+    try {
+      const compiled = compileRule(rule, fields, placeholders);
+      active.push({ index: active.length, rule, threat: threatFromTags(rule.tags), compiled });
+    } catch (err) {
+      if (!(err instanceof CompileError)) throw err;
+      diagnostics.push({
+        severity: err.severity,
+        code: err.code,
+        message: err.message,
+        source: rule.source,
+        ruleId: rule.id,
+        title: rule.title,
+        path: err.path,
+      });
+    }
+  }
+  const required = new Map(active.map((r) => [r, requiredValues(r.compiled, eventIdField)]));
+  const cache = new EventCache(fields);
+  const routes = new Map<string, Route<ActiveRule>>();
+
+  const routeFor = (event: SigmaEvent): Route<ActiveRule> => {
+    const ls = event.logsource;
+    let route = routes.get(ls.key);
+    if (!route) {
+      const inScope = active.filter((r) => logsourceMatches(r.rule.logsource, ls));
+      route = buildRoute(inScope, (r) => required.get(r) ?? null);
+      routes.set(ls.key, route);
+    }
+    return route;
+  };
+
+  const match = (event: SigmaEvent): readonly ActiveRule[] => {
+    const route = routeFor(event);
+    if (route.any.length === 0 && route.byValue.size === 0) return NONE;
+    cache.reset(event);
+    let list: readonly ActiveRule[];
+    if (route.byValue.size === 0) list = route.any;
+    else {
+      const id = cache.lower(eventIdField);
+      if (typeof id === 'string') list = candidates(route, id);
+      else if (id === undefined || id === null) list = route.any;
+      else {
+        const set = new Set<ActiveRule>(route.any);
+        for (const v of id) for (const r of route.byValue.get(v) ?? []) set.add(r);
+        list = [...set].sort((a, b) => a.index - b.index);
+      }
+    }
+    let out: ActiveRule[] | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i]!;
+      if (r.compiled.test(cache)) (out ??= []).push(r);
+    }
+    return out ?? NONE;
+  };
+
+  const explain = (event: SigmaEvent, rule: ActiveRule): Explanation => {
+    cache.reset(event);
+    const selections: string[] = [];
+    const out: Record<string, FieldValue | undefined> = {};
+    const keywords: string[] = [];
+    for (const [name, node] of rule.compiled.identifiers) {
+      if (!node.test(cache)) continue;
+      selections.push(name);
+      explainNode(node, cache, fields, out, keywords);
+    }
+    return { selections, fields: out, keywords };
+  };
+
+  return { rules: active, diagnostics, match, explain };
+}

@@ -1,0 +1,383 @@
+/**
+ * YAML text → Sigma rule AST, with per-rule diagnostics.
+ *
+ * Source: Sigma specification v2.1 — `sigma-rules-specification.md` (rule schema, detection,
+ * condition) and `sigma-filters-specification.md` (global filters). Multi-document YAML is
+ * supported: every document is one rule or filter. Correlation rules are reported as unsupported
+ * (they are handled by a later stage, not by this parser).
+ */
+import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { ErrorCodes, errorMessage } from '../../errors.js';
+import { ConditionError, parseCondition } from './condition.js';
+import {
+  type ConditionNode,
+  type Detection,
+  type DetectionItem,
+  type DetectionNode,
+  type Diagnostic,
+  type DiagnosticSeverity,
+  type LogSource,
+  type ParseResult,
+  type RelatedRule,
+  type RuleSource,
+  SIGMA_LEVELS,
+  SIGMA_STATUSES,
+  type SigmaFilter,
+  type SigmaLevel,
+  type SigmaRule,
+  type SigmaScalar,
+  type SigmaStatus,
+} from './types.js';
+
+/** Raised inside this module to abort one document with a diagnostic. */
+class RuleProblem extends Error {
+  constructor(
+    readonly severity: DiagnosticSeverity,
+    readonly code: string,
+    message: string,
+    readonly path?: (string | number)[],
+  ) {
+    super(message);
+  }
+}
+
+type Json = SigmaScalar | Json[] | { [key: string]: Json };
+
+function isObject(v: unknown): v is Record<string, Json> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isScalar(v: unknown): v is SigmaScalar {
+  return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+function invalid(message: string, path?: (string | number)[]): RuleProblem {
+  return new RuleProblem('error', ErrorCodes.RULE_INVALID.code, errorMessage(ErrorCodes.RULE_INVALID, message), path);
+}
+
+function pathText(path: readonly (string | number)[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[');
+}
+
+function optionalString(doc: Record<string, Json>, key: string): string | undefined {
+  const v = doc[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw invalid(`"${key}" must be a string`, [key]);
+}
+
+function stringList(doc: Record<string, Json>, key: string): string[] {
+  const v = doc[key];
+  if (v === undefined || v === null) return [];
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) {
+    return v.map((item, i) => {
+      if (isScalar(item) && item !== null) return String(item);
+      throw invalid(`"${key}" must be a list of strings`, [key, i]);
+    });
+  }
+  throw invalid(`"${key}" must be a list of strings`, [key]);
+}
+
+function parseLogSource(v: Json | undefined): LogSource {
+  if (!isObject(v)) throw invalid('"logsource" is required and must be a map', ['logsource']);
+  const out: { product?: string; category?: string; service?: string; definition?: string } = {};
+  for (const key of ['product', 'category', 'service', 'definition'] as const) {
+    const s = optionalString(v, key);
+    if (s !== undefined) out[key] = key === 'definition' ? s : s.toLowerCase();
+  }
+  return out;
+}
+
+function parseValues(v: Json, path: (string | number)[]): SigmaScalar[] {
+  if (isScalar(v)) return [v];
+  if (Array.isArray(v)) {
+    if (v.length === 0) throw invalid('empty value list', path);
+    return v.map((item, i) => {
+      if (isScalar(item)) return item;
+      throw invalid('a value list may only hold strings, numbers, booleans or null', [...path, i]);
+    });
+  }
+  throw invalid('a field value must be a scalar or a list of scalars', path);
+}
+
+function parseItem(key: string, value: Json, path: (string | number)[]): DetectionItem {
+  const [fieldPart, ...modifiers] = key.split('|');
+  const field = fieldPart === undefined || fieldPart === '' ? null : fieldPart;
+  for (const m of modifiers) {
+    if (m === '') throw invalid(`empty modifier in "${key}"`, path);
+  }
+  return { field, modifiers, values: parseValues(value, path), path: pathText(path) };
+}
+
+function parseMap(map: Record<string, Json>, path: (string | number)[]): DetectionNode {
+  const keys = Object.keys(map);
+  if (keys.length === 0) throw invalid('empty map in search identifier', path);
+  const children = keys.map<DetectionNode>((k) => ({ kind: 'item', item: parseItem(k, map[k]!, [...path, k]) }));
+  return children.length === 1 ? children[0]! : { kind: 'and', children };
+}
+
+/** Parses the body of one search identifier (spec: "Search-Identifier", "Lists", "Maps"). */
+function parseIdentifier(v: Json, path: (string | number)[]): DetectionNode {
+  if (isObject(v)) return parseMap(v, path);
+  if (Array.isArray(v)) {
+    if (v.length === 0) throw invalid('empty list in search identifier', path);
+    if (v.every(isScalar)) {
+      return { kind: 'item', item: { field: null, modifiers: [], values: v, path: pathText(path) } };
+    }
+    const children = v.map<DetectionNode>((el, i) => {
+      if (isObject(el)) return parseMap(el, [...path, i]);
+      if (isScalar(el)) {
+        return { kind: 'item', item: { field: null, modifiers: [], values: [el], path: pathText([...path, i]) } };
+      }
+      throw invalid('nested lists are not allowed in a search identifier', [...path, i]);
+    });
+    return children.length === 1 ? children[0]! : { kind: 'or', children };
+  }
+  if (isScalar(v) && v !== null) {
+    return { kind: 'item', item: { field: null, modifiers: [], values: [v], path: pathText(path) } };
+  }
+  throw invalid('a search identifier must be a map, a list or a string', path);
+}
+
+/** Keys of a Sigma 1.x aggregation that have no meaning in 2.x detection sections. */
+const LEGACY_DETECTION_KEYS = new Set(['timeframe']);
+
+function parseDetection(
+  v: Json | undefined,
+  section: string,
+  skip: ReadonlySet<string>,
+  warnings: RuleProblem[],
+): Detection {
+  if (!isObject(v)) throw invalid(`"${section}" is required and must be a map`, [section]);
+  const identifiers = new Map<string, DetectionNode>();
+  for (const [name, body] of Object.entries(v)) {
+    if (name === 'condition' || skip.has(name)) continue;
+    if (LEGACY_DETECTION_KEYS.has(name)) {
+      warnings.push(
+        new RuleProblem(
+          'warning',
+          ErrorCodes.RULE_WARNING.code,
+          `"${name}" is a Sigma 1.x aggregation key and is ignored`,
+          [section, name],
+        ),
+      );
+      continue;
+    }
+    identifiers.set(name, parseIdentifier(body, [section, name]));
+  }
+  const rawCondition = v.condition;
+  let conditionText: string[];
+  if (typeof rawCondition === 'string') conditionText = [rawCondition];
+  else if (Array.isArray(rawCondition) && rawCondition.length > 0 && rawCondition.every((c) => typeof c === 'string')) {
+    conditionText = rawCondition as string[];
+  } else throw invalid('"condition" is required and must be a string or a list of strings', [section, 'condition']);
+  const names = [...identifiers.keys()];
+  const conditions: ConditionNode[] = conditionText.map((text, i) => {
+    try {
+      return parseCondition(text, names);
+    } catch (err) {
+      if (err instanceof ConditionError) {
+        const path = [section, 'condition', ...(conditionText.length > 1 ? [i] : [])];
+        if (err.unsupported) {
+          throw new RuleProblem(
+            'unsupported',
+            ErrorCodes.RULE_UNSUPPORTED.code,
+            errorMessage(ErrorCodes.RULE_UNSUPPORTED, err.message),
+            path,
+          );
+        }
+        throw new RuleProblem(
+          'error',
+          ErrorCodes.RULE_CONDITION.code,
+          errorMessage(ErrorCodes.RULE_CONDITION, err.message),
+          path,
+        );
+      }
+      throw err;
+    }
+  });
+  return { identifiers, conditions, conditionText };
+}
+
+function parseRelated(doc: Record<string, Json>): RelatedRule[] {
+  const v = doc.related;
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw invalid('"related" must be a list', ['related']);
+  return v.map((r, i) => {
+    if (!isObject(r) || typeof r.id !== 'string' || typeof r.type !== 'string') {
+      throw invalid('"related" entries need "id" and "type"', ['related', i]);
+    }
+    return { id: r.id, type: r.type };
+  });
+}
+
+function parseTitle(doc: Record<string, Json>): string {
+  const title = doc.title;
+  if (typeof title !== 'string' || title.trim() === '') throw invalid('"title" is required', ['title']);
+  return title;
+}
+
+function buildRule(doc: Record<string, Json>, source: RuleSource, warnings: RuleProblem[]): SigmaRule {
+  const title = parseTitle(doc);
+  const status = optionalString(doc, 'status');
+  const level = optionalString(doc, 'level');
+  let checkedStatus: SigmaStatus | undefined;
+  if (status !== undefined) {
+    if ((SIGMA_STATUSES as readonly string[]).includes(status)) checkedStatus = status as SigmaStatus;
+    else warnings.push(new RuleProblem('warning', ErrorCodes.RULE_WARNING.code, `unknown status "${status}"`, ['status']));
+  }
+  let checkedLevel: SigmaLevel | undefined;
+  if (level !== undefined) {
+    if ((SIGMA_LEVELS as readonly string[]).includes(level)) checkedLevel = level as SigmaLevel;
+    else warnings.push(new RuleProblem('warning', ErrorCodes.RULE_WARNING.code, `unknown level "${level}"`, ['level']));
+  }
+  const rule: SigmaRule = {
+    kind: 'rule',
+    title,
+    id: optionalString(doc, 'id'),
+    name: optionalString(doc, 'name'),
+    status: checkedStatus,
+    level: checkedLevel,
+    description: optionalString(doc, 'description'),
+    author: optionalString(doc, 'author'),
+    date: optionalString(doc, 'date'),
+    modified: optionalString(doc, 'modified'),
+    license: optionalString(doc, 'license'),
+    taxonomy: optionalString(doc, 'taxonomy'),
+    references: stringList(doc, 'references'),
+    tags: stringList(doc, 'tags').map((t) => t.toLowerCase()),
+    falsepositives: stringList(doc, 'falsepositives'),
+    fields: stringList(doc, 'fields'),
+    related: parseRelated(doc),
+    scope: stringList(doc, 'scope'),
+    logsource: parseLogSource(doc.logsource),
+    detection: parseDetection(doc.detection, 'detection', new Set(), warnings),
+    source,
+  };
+  if (rule.taxonomy !== undefined && rule.taxonomy !== 'sigma') {
+    throw new RuleProblem(
+      'unsupported',
+      ErrorCodes.RULE_UNSUPPORTED.code,
+      errorMessage(ErrorCodes.RULE_UNSUPPORTED, `taxonomy "${rule.taxonomy}" (only the default "sigma" taxonomy is mapped)`),
+      ['taxonomy'],
+    );
+  }
+  return rule;
+}
+
+function buildFilter(doc: Record<string, Json>, source: RuleSource, warnings: RuleProblem[]): SigmaFilter {
+  const title = parseTitle(doc);
+  const filter = doc.filter;
+  if (!isObject(filter)) throw invalid('"filter" must be a map', ['filter']);
+  const rules = stringList(filter, 'rules');
+  if (rules.length === 0) throw invalid('"filter.rules" must name at least one rule', ['filter', 'rules']);
+  return {
+    kind: 'filter',
+    title,
+    id: optionalString(doc, 'id'),
+    logsource: parseLogSource(doc.logsource),
+    rules,
+    detection: parseDetection(filter, 'filter', new Set(['rules']), warnings),
+    source,
+  };
+}
+
+function lineOf(doc: Document, counter: LineCounter, path: readonly (string | number)[] | undefined): number | undefined {
+  let node: unknown = doc.contents;
+  let best: number | undefined;
+  const rangeStart = (n: unknown): number | undefined => {
+    const range = (n as { range?: [number, number, number] } | null)?.range;
+    return range ? range[0] : undefined;
+  };
+  best = rangeStart(node);
+  for (const key of path ?? []) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+      if (!pair) break;
+      best = rangeStart(pair.key) ?? best;
+      node = pair.value;
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key];
+      best = rangeStart(node) ?? best;
+    } else break;
+  }
+  return best === undefined ? undefined : counter.linePos(best).line;
+}
+
+/**
+ * Parses one YAML text that holds one or more Sigma rules or filters.
+ *
+ * Never throws for bad input: every problem becomes a {@link Diagnostic} with file, rule id,
+ * YAML path, line and reason; a document with an error yields no rule.
+ *
+ * @param yamlText - the file's content
+ * @param path - a label for diagnostics, usually the file path
+ */
+export function parseRules(yamlText: string, path: string): ParseResult {
+  const rules: SigmaRule[] = [];
+  const filters: SigmaFilter[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const counter = new LineCounter();
+  const docs = parseAllDocuments(yamlText, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
+  const list = Array.isArray(docs) ? docs : [docs];
+  list.forEach((doc, index) => {
+    const source: RuleSource = { path, document: index };
+    if (doc.errors.length > 0) {
+      const err = doc.errors[0]!;
+      diagnostics.push({
+        severity: 'error',
+        code: ErrorCodes.RULE_YAML.code,
+        message: errorMessage(ErrorCodes.RULE_YAML, err.message.split('\n')[0]),
+        source,
+        line: err.linePos?.[0]?.line,
+      });
+      return;
+    }
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) return;
+    const meta = isObject(value) ? value : undefined;
+    const ruleId = typeof meta?.id === 'string' ? meta.id : undefined;
+    const title = typeof meta?.title === 'string' ? meta.title : undefined;
+    const warnings: RuleProblem[] = [];
+    const report = (p: RuleProblem): void => {
+      diagnostics.push({
+        severity: p.severity,
+        code: p.code,
+        message: p.message,
+        source,
+        ruleId,
+        title,
+        path: p.path ? pathText(p.path) : undefined,
+        line: lineOf(doc, counter, p.path),
+      });
+    };
+    try {
+      if (!meta) throw invalid('a rule document must be a map');
+      if ('action' in meta) {
+        throw new RuleProblem(
+          'unsupported',
+          ErrorCodes.RULE_UNSUPPORTED.code,
+          errorMessage(ErrorCodes.RULE_UNSUPPORTED, 'Sigma 1.x rule collections ("action: global/reset/repeat")'),
+          ['action'],
+        );
+      }
+      if ('correlation' in meta) {
+        throw new RuleProblem(
+          'unsupported',
+          ErrorCodes.RULE_UNSUPPORTED.code,
+          errorMessage(ErrorCodes.RULE_UNSUPPORTED, 'correlation rules are not evaluated by this version of the engine'),
+          ['correlation'],
+        );
+      }
+      if ('filter' in meta && !('detection' in meta)) filters.push(buildFilter(meta, source, warnings));
+      else rules.push(buildRule(meta, source, warnings));
+      warnings.forEach(report);
+    } catch (err) {
+      if (err instanceof RuleProblem) report(err);
+      else throw err;
+    }
+  });
+  return { rules, filters, diagnostics };
+}

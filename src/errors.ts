@@ -1,0 +1,60 @@
+/**
+ * Vigil's error catalogue: one place for every error code a user or client can meet.
+ *
+ * Each entry has a stable `code` (match on it, never on message text), a message template with
+ * `%s` slots, and the HTTP status the service will answer with. Modelled on Fastify's
+ * `lib/errors.js` built with `@fastify/error`.
+ */
+
+export interface ErrorDefinition {
+  readonly code: string;
+  readonly message: string;
+  readonly statusCode: number;
+}
+
+function define(code: string, message: string, statusCode: number): ErrorDefinition {
+  return { code, message, statusCode };
+}
+
+/** Every error code Vigil emits, keyed by its short name. */
+export const ErrorCodes = {
+  RULE_YAML: define('VIGIL_ERR_RULE_YAML', 'YAML syntax error: %s', 400),
+  RULE_INVALID: define('VIGIL_ERR_RULE_INVALID', 'invalid rule: %s', 400),
+  RULE_MODIFIER: define('VIGIL_ERR_RULE_MODIFIER', 'invalid modifier usage: %s', 400),
+  RULE_CONDITION: define('VIGIL_ERR_RULE_CONDITION', 'invalid condition: %s', 400),
+  RULE_REGEX: define('VIGIL_ERR_RULE_REGEX', 'invalid regular expression: %s', 400),
+  RULE_UNSUPPORTED: define('VIGIL_ERR_RULE_UNSUPPORTED', 'unsupported: %s', 400),
+  RULE_PLACEHOLDER: define('VIGIL_ERR_RULE_PLACEHOLDER', 'placeholder not configured: %s', 400),
+  RULE_FILTER: define('VIGIL_ERR_RULE_FILTER', 'filter: %s', 400),
+  RULE_WARNING: define('VIGIL_ERR_RULE_WARNING', '%s', 200),
+  INPUT_LINE: define('VIGIL_ERR_INPUT_LINE', 'malformed input: %s', 400),
+  INPUT_UNSUPPORTED: define('VIGIL_ERR_INPUT_UNSUPPORTED', 'unsupported input: %s', 400),
+  INPUT_READ: define('VIGIL_ERR_INPUT_READ', 'cannot read input: %s', 500),
+  CONFIG: define('VIGIL_ERR_CONFIG', 'invalid setting %s', 500),
+  USAGE: define('VIGIL_ERR_USAGE', '%s', 400),
+} as const;
+
+export type ErrorName = keyof typeof ErrorCodes;
+
+function format(template: string, args: readonly unknown[]): string {
+  let i = 0;
+  return template.replace(/%s/g, () => String(args[i++] ?? ''));
+}
+
+/** Base class of every error Vigil throws on purpose. `code` is stable; `statusCode` is the HTTP status. */
+export class VigilError extends Error {
+  readonly code: string;
+  readonly statusCode: number;
+
+  constructor(definition: ErrorDefinition, ...args: unknown[]) {
+    super(format(definition.message, args));
+    this.name = 'VigilError';
+    this.code = definition.code;
+    this.statusCode = definition.statusCode;
+  }
+}
+
+/** Builds the message text of a catalogue entry without throwing (used for diagnostics). */
+export function errorMessage(definition: ErrorDefinition, ...args: unknown[]): string {
+  return format(definition.message, args);
+}
