@@ -24,7 +24,7 @@ export const ErrorCodes = {
   RULE_CONDITION: define('VIGIL_ERR_RULE_CONDITION', 'invalid condition: %s', 400),
   RULE_REGEX: define('VIGIL_ERR_RULE_REGEX', 'invalid regular expression: %s', 400),
   RULE_UNSUPPORTED: define('VIGIL_ERR_RULE_UNSUPPORTED', 'unsupported: %s', 400),
-  RULE_PLACEHOLDER: define('VIGIL_ERR_RULE_PLACEHOLDER', 'placeholder not configured: %s', 400),
+  RULE_PLACEHOLDER: define('VIGIL_ERR_RULE_PLACEHOLDER', 'placeholders not configured: %s', 400),
   RULE_FILTER: define('VIGIL_ERR_RULE_FILTER', 'filter: %s', 400),
   RULE_WARNING: define('VIGIL_ERR_RULE_WARNING', '%s', 200),
   INPUT_LINE: define('VIGIL_ERR_INPUT_LINE', 'malformed input: %s', 400),

@@ -4,9 +4,9 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { ErrorCodes, errorMessage } from '../errors.js';
 import { parseRules } from '../detect/sigma/parse.js';
 import type { Diagnostic, SigmaFilter, SigmaRule } from '../detect/sigma/types.js';
+import { ErrorCodes, errorMessage } from '../errors.js';
 
 export interface RuleSet {
   readonly rules: SigmaRule[];
@@ -25,7 +25,8 @@ async function collectFiles(path: string, out: string[]): Promise<void> {
       if (entry.name.startsWith('.')) continue;
       const child = join(path, entry.name);
       if (entry.isDirectory()) await collectFiles(child, out);
-      else if (entry.isFile() && ['.yml', '.yaml'].includes(extname(entry.name).toLowerCase())) out.push(child);
+      else if (entry.isFile() && ['.yml', '.yaml'].includes(extname(entry.name).toLowerCase()))
+        out.push(child);
     }
   } else {
     out.push(path);

@@ -14,3 +14,14 @@ export const HAS_SHARED_DATA = existsSync(join(SHARED_DATA, 'sigma'));
 export function shared(...parts: string[]): string {
   return join(SHARED_DATA, ...parts);
 }
+
+/**
+ * Skips a corpus suite when the shared data is absent, except under `CI=true`, where the absence
+ * is an error (CI always has ../shared/data).
+ */
+export function requireSharedData(): boolean {
+  if (!HAS_SHARED_DATA && process.env.CI === 'true') {
+    throw new Error(`shared corpus not found at ${SHARED_DATA} (required when CI=true)`);
+  }
+  return HAS_SHARED_DATA;
+}

@@ -6,7 +6,10 @@ import type { Diagnostic, FieldValue } from '../../src/detect/sigma/types.js';
 export const TEST_LOGSOURCE = eventLogSource('test', ['svc'], ['cat']);
 
 /** Parses YAML rules and builds a detector; returns both stages' diagnostics. */
-export function load(yaml: string, options: DetectorOptions = {}): { detector: Detector; diagnostics: Diagnostic[] } {
+export function load(
+  yaml: string,
+  options: DetectorOptions = {},
+): { detector: Detector; diagnostics: Diagnostic[] } {
   const parsed = parseRules(yaml, 'test.yml');
   const detector = createDetector(parsed.rules, { filters: parsed.filters, ...options });
   return { detector, diagnostics: [...parsed.diagnostics, ...detector.diagnostics] };
@@ -21,7 +24,10 @@ export function ruleWith(detection: string, logsource = 'product: test'): string
  * Builds a matcher for a detection body and returns a function telling whether an event (a flat
  * field map) matches. Fails the test when the rule does not load.
  */
-export function matcher(detection: string, options: DetectorOptions = {}): (fields: Record<string, FieldValue>) => boolean {
+export function matcher(
+  detection: string,
+  options: DetectorOptions = {},
+): (fields: Record<string, FieldValue>) => boolean {
   const { detector, diagnostics } = load(ruleWith(detection), options);
   const errors = diagnostics.filter((d) => d.severity !== 'warning');
   if (errors.length > 0 || detector.rules.length !== 1) {

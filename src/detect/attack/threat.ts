@@ -7,7 +7,7 @@
  * ATT&CK version does not know (e.g. tactics introduced later, such as `attack.stealth`) are kept
  * verbatim in `unknown` and counted by callers — they are not errors.
  */
-import { ATTACK_VERSION, TACTICS, TECHNIQUES } from './enterprise-attack.js';
+import { ATTACK_VERSION, OTHER_IDS, TACTICS, TECHNIQUES } from './enterprise-attack.js';
 
 export interface AttackRef {
   readonly id: string;
@@ -24,12 +24,15 @@ export interface ThreatInfo {
   /** ATT&CK group (`g1234`) and software (`s1234`) ids named by the tags. */
   readonly groups: readonly string[];
   readonly software: readonly string[];
+  /** Data source (`ds1234`) and mitigation (`m1234`) ids named by the tags. */
+  readonly others: readonly string[];
   /** `attack.*` tags this ATT&CK version does not know, verbatim. */
   readonly unknown: readonly string[];
 }
 
 const tacticByShortName = new Map(TACTICS.map(([short, id, name]) => [short, { id, name }]));
 const techniqueById = new Map(TECHNIQUES.map(([id, name]) => [id, name]));
+const otherIds = new Set(OTHER_IDS);
 
 function ref(id: string, name: string, kind: 'tactics' | 'techniques'): AttackRef {
   const path = kind === 'techniques' ? id.replace('.', '/') : id;
@@ -49,6 +52,7 @@ export function threatFromTags(tags: readonly string[]): ThreatInfo {
   const subtechniques: AttackRef[] = [];
   const groups: string[] = [];
   const software: string[] = [];
+  const others: string[] = [];
   const unknown: string[] = [];
   const seen = new Set<string>();
   const add = (list: AttackRef[], r: AttackRef): void => {
@@ -81,9 +85,11 @@ export function threatFromTags(tags: readonly string[]): ThreatInfo {
       else add(techniques, ref(parentId, parentName, 'techniques'));
       continue;
     }
-    if (/^g\d{4}$/.test(value)) groups.push(value.toUpperCase());
-    else if (/^s\d{4}$/.test(value)) software.push(value.toUpperCase());
-    else unknown.push(tag);
+    const id = value.toUpperCase();
+    if (!otherIds.has(id)) unknown.push(tag);
+    else if (id.startsWith('G')) groups.push(id);
+    else if (id.startsWith('S')) software.push(id);
+    else others.push(id);
   }
-  return { framework: 'MITRE ATT&CK', tactics, techniques, subtechniques, groups, software, unknown };
+  return { framework: 'MITRE ATT&CK', tactics, techniques, subtechniques, groups, software, others, unknown };
 }

@@ -7,9 +7,9 @@
  * closures against the per-event {@link EventCache}; nothing is allocated per rule tried.
  */
 import ipaddr from 'ipaddr.js';
+import { ErrorCodes, errorMessage } from '../../errors.js';
 import { datePart } from './dates.js';
 import type { EventCache, FieldStrings, FieldTable } from './event-cache.js';
-import { ErrorCodes, errorMessage } from '../../errors.js';
 import { applyModifiers, type ItemSpec, ModifierError, type Operand } from './modifiers.js';
 import { compileRegex, RegexError } from './regex.js';
 import { compileStringPattern, type PatternShape } from './string-match.js';
@@ -31,8 +31,18 @@ export class CompileError extends Error {
 function toCompileError(err: unknown, path: string): CompileError {
   if (err instanceof ModifierError) {
     return err.inactive
-      ? new CompileError(errorMessage(ErrorCodes.RULE_PLACEHOLDER, err.message), path, 'inactive', ErrorCodes.RULE_PLACEHOLDER.code)
-      : new CompileError(errorMessage(ErrorCodes.RULE_MODIFIER, err.message), path, 'error', ErrorCodes.RULE_MODIFIER.code);
+      ? new CompileError(
+          errorMessage(ErrorCodes.RULE_PLACEHOLDER, err.message),
+          path,
+          'inactive',
+          ErrorCodes.RULE_PLACEHOLDER.code,
+        )
+      : new CompileError(
+          errorMessage(ErrorCodes.RULE_MODIFIER, err.message),
+          path,
+          'error',
+          ErrorCodes.RULE_MODIFIER.code,
+        );
   }
   if (err instanceof RegexError) {
     // RE2 refuses look-around and backreferences by design: the rule is valid Sigma we cannot run.
@@ -45,7 +55,12 @@ function toCompileError(err: unknown, path: string): CompileError {
     );
   }
   const message = err instanceof Error ? err.message : String(err);
-  return new CompileError(errorMessage(ErrorCodes.RULE_INVALID, message), path, 'error', ErrorCodes.RULE_INVALID.code);
+  return new CompileError(
+    errorMessage(ErrorCodes.RULE_INVALID, message),
+    path,
+    'error',
+    ErrorCodes.RULE_INVALID.code,
+  );
 }
 
 /** A compiled boolean test over the current event. */
@@ -190,7 +205,9 @@ function fieldrefTest(
   o: Extract<Operand, { kind: 'fieldref' }>,
   spec: ItemSpec,
 ): Test {
-  const get = spec.cased ? (c: EventCache, id: number) => c.str(id) : (c: EventCache, id: number) => c.lower(id);
+  const get = spec.cased
+    ? (c: EventCache, id: number) => c.str(id)
+    : (c: EventCache, id: number) => c.lower(id);
   const cmp = (a: string, b: string): boolean => {
     if (o.startswith && o.endswith) return a.includes(b);
     if (o.startswith) return a.startsWith(b);
@@ -206,7 +223,10 @@ function fieldrefTest(
 }
 
 /** Compiles one detection item (after modifiers) into a test. */
-function compileItemTest(spec: ItemSpec, fields: FieldTable): { test: Test; shapes: PatternShape[] | undefined } {
+function compileItemTest(
+  spec: ItemSpec,
+  fields: FieldTable,
+): { test: Test; shapes: PatternShape[] | undefined } {
   const fieldId = spec.field === null ? null : fields.id(spec.field);
   const flat = spec.values.flat();
   const onlyStrings = flat.every((o) => o.kind === 'string');
@@ -239,7 +259,10 @@ function compileItemTest(spec: ItemSpec, fields: FieldTable): { test: Test; shap
       }
       const p = operandPredicate(o, spec);
       if (p.shape) shapes.push(p.shape);
-      (p.lower ? lowerPreds : origPreds).push({ shape: p.shape ?? { op: 'glob', literals: [] }, test: p.test });
+      (p.lower ? lowerPreds : origPreds).push({
+        shape: p.shape ?? { op: 'glob', literals: [] },
+        test: p.test,
+      });
     }
     const lowerTest = lowerPreds.length > 0 ? unionOfPatterns(lowerPreds) : undefined;
     const origTest = origPreds.length > 0 ? unionOfPatterns(origPreds) : undefined;
@@ -318,7 +341,24 @@ function compileNode(
     };
     return { kind: 'item', item, test };
   }
-  const children = node.children.map((c) => compileNode(c, fields, placeholders));
+  const children: CompiledNode[] = [];
+  const inactive: CompileError[] = [];
+  for (const child of node.children) {
+    try {
+      children.push(compileNode(child, fields, placeholders));
+    } catch (err) {
+      if (err instanceof CompileError && err.severity === 'inactive') inactive.push(err);
+      else throw err;
+    }
+  }
+  if (inactive.length > 0) {
+    throw new CompileError(
+      inactive.map((e) => e.message).join('; '),
+      inactive.map((e) => e.path).join(', '),
+      'inactive',
+      inactive[0]!.code,
+    );
+  }
   const tests = children.map((c) => c.test);
   const test: Test =
     node.kind === 'and'
@@ -386,8 +426,28 @@ export function compileRule(
   placeholders: ReadonlyMap<string, readonly string[]>,
 ): CompiledRule {
   const identifiers = new Map<string, CompiledNode>();
+  // Unconfigured placeholders are collected over the whole rule so the diagnostic names them all.
+  const inactive: CompileError[] = [];
   for (const [name, node] of rule.detection.identifiers) {
-    identifiers.set(name, compileNode(node, fields, placeholders));
+    try {
+      identifiers.set(name, compileNode(node, fields, placeholders));
+    } catch (err) {
+      if (err instanceof CompileError && err.severity === 'inactive') inactive.push(err);
+      else throw err;
+    }
+  }
+  if (inactive.length > 0) {
+    const first = inactive[0]!;
+    const names = [...new Set(inactive.flatMap((e) => e.message.match(/%[^%\s]+%/g) ?? []))];
+    throw new CompileError(
+      errorMessage(
+        ErrorCodes.RULE_PLACEHOLDER,
+        `${names.join(', ')} (rule loads as inactive until --placeholders gives values)`,
+      ),
+      inactive.map((e) => e.path).join(', '),
+      'inactive',
+      first.code,
+    );
   }
   const tests = rule.detection.conditions.map((c) => compileCondition(c, identifiers));
   const test: Test =

@@ -7,13 +7,13 @@
  * says why a rule matched (built only for matches).
  */
 import { type ThreatInfo, threatFromTags } from '../attack/threat.js';
-import { CompileError, type CompiledNode, type CompiledRule, compileRule } from './compile.js';
+import { type CompiledNode, type CompiledRule, CompileError, compileRule } from './compile.js';
 import { EventCache, FieldTable } from './event-cache.js';
 import { applyFilters } from './filters.js';
 import { compileRegex } from './regex.js';
+import { buildRoute, candidates, logsourceMatches, type Route, requiredValues } from './rule-index.js';
 import { formatSigmaString } from './sigma-string.js';
 import { compileStringPattern } from './string-match.js';
-import { buildRoute, candidates, logsourceMatches, type Route, requiredValues } from './rule-index.js';
 import type { Diagnostic, FieldValue, SigmaEvent, SigmaFilter, SigmaRule } from './types.js';
 
 /** A rule the detector runs. `index` is its position in load order (matches are reported in it). */
@@ -57,7 +57,13 @@ export interface Detector {
 
 const NONE: readonly ActiveRule[] = Object.freeze([]);
 
-function explainNode(node: CompiledNode, cache: EventCache, fields: FieldTable, out: Record<string, FieldValue | undefined>, keywords: string[]): void {
+function explainNode(
+  node: CompiledNode,
+  cache: EventCache,
+  fields: FieldTable,
+  out: Record<string, FieldValue | undefined>,
+  keywords: string[],
+): void {
   if (!node.test(cache)) return;
   if (node.kind !== 'item') {
     for (const c of node.children) explainNode(c, cache, fields, out, keywords);
@@ -156,7 +162,10 @@ export function createDetector(rules: readonly SigmaRule[], options: DetectorOpt
     let out: ActiveRule[] | undefined;
     for (let i = 0; i < list.length; i++) {
       const r = list[i]!;
-      if (r.compiled.test(cache)) (out ??= []).push(r);
+      if (r.compiled.test(cache)) {
+        out ??= [];
+        out.push(r);
+      }
     }
     return out ?? NONE;
   };

@@ -21,14 +21,22 @@ export function eventLogSource(
   const key = `${product ?? ''}|${services.join(',')}|${categories.join(',')}`;
   let ls = logsourceCache.get(key);
   if (!ls) {
-    ls = Object.freeze({ product, services: Object.freeze([...services]), categories: Object.freeze([...categories]), key });
+    ls = Object.freeze({
+      product,
+      services: Object.freeze([...services]),
+      categories: Object.freeze([...categories]),
+      key,
+    });
     logsourceCache.set(key, ls);
   }
   return ls;
 }
 
 /** Looks a field up by exact name, then by case-insensitive name. */
-export function lookupField(fields: Readonly<Record<string, FieldValue>>, name: string): FieldValue | undefined {
+export function lookupField(
+  fields: Readonly<Record<string, FieldValue>>,
+  name: string,
+): FieldValue | undefined {
   const v = fields[name];
   if (v !== undefined || Object.hasOwn(fields, name)) return v;
   const lower = name.toLowerCase();
@@ -53,7 +61,10 @@ export function leafValues(fields: Readonly<Record<string, FieldValue>>): FieldV
  * @param fields - Sigma-taxonomy field name → value
  * @param logsource - the event's logsource
  */
-export function createEvent(fields: Readonly<Record<string, FieldValue>>, logsource: EventLogSource): SigmaEvent {
+export function createEvent(
+  fields: Readonly<Record<string, FieldValue>>,
+  logsource: EventLogSource,
+): SigmaEvent {
   let keywords: FieldValue[] | undefined;
   return {
     logsource,

@@ -28,7 +28,13 @@ export type TimePart = 'minute' | 'hour' | 'day' | 'week' | 'month' | 'year';
 /** One typed value to compare a field against. */
 export type Operand =
   | { readonly kind: 'string'; readonly s: SigmaString }
-  | { readonly kind: 'regex'; readonly pattern: string; readonly i: boolean; readonly m: boolean; readonly s: boolean }
+  | {
+      readonly kind: 'regex';
+      readonly pattern: string;
+      readonly i: boolean;
+      readonly m: boolean;
+      readonly s: boolean;
+    }
   | { readonly kind: 'compare'; readonly op: CompareOp; readonly n: number }
   | { readonly kind: 'number'; readonly n: number }
   | { readonly kind: 'cidr'; readonly cidr: string }
@@ -214,17 +220,22 @@ function resolvePlaceholders(
   s: SigmaString,
   placeholders: ReadonlyMap<string, readonly string[]>,
 ): SigmaString[] {
+  const missing = s.parts.flatMap((p) => {
+    if (typeof p !== 'object') return [];
+    const values = placeholders.get(p.placeholder);
+    return values === undefined || values.length === 0 ? [`%${p.placeholder}%`] : [];
+  });
+  if (missing.length > 0) throw new ModifierError(`${missing.join(', ')} not configured`, true);
   let variants: StringPart[][] = [[]];
   for (const p of s.parts) {
     if (typeof p === 'object') {
-      const values = placeholders.get(p.placeholder);
-      if (values === undefined || values.length === 0) {
-        throw new ModifierError(`placeholder %${p.placeholder}% is not configured`, true);
-      }
+      const values = placeholders.get(p.placeholder) ?? [];
       const parsed = values.map((v) => parseSigmaString(v).parts);
       variants = variants.flatMap((v) => parsed.map((parts) => [...v, ...parts]));
       if (variants.length > MAX_EXPANSION) {
-        throw new ModifierError(`placeholder %${p.placeholder}% expands into more than ${MAX_EXPANSION} values`);
+        throw new ModifierError(
+          `placeholder %${p.placeholder}% expands into more than ${MAX_EXPANSION} values`,
+        );
       }
     } else {
       for (const v of variants) v.push(p);
@@ -258,7 +269,8 @@ function applyOne(
   };
   const needPlain = (): SigmaString => {
     const s = needString().s;
-    if (hasSpecial(s)) throw new ModifierError(`"${mod}" cannot encode a value with wildcards or placeholders`);
+    if (hasSpecial(s))
+      throw new ModifierError(`"${mod}" cannot encode a value with wildcards or placeholders`);
     return s;
   };
   const str = (s: SigmaString): Working => ({ kind: 'str', s, raw: '' });
@@ -337,7 +349,8 @@ function applyOne(
     }
     case 'exists': {
       if (index > 0) throw new ModifierError('"exists" takes no other modifier');
-      if (w.kind === 'str' && (w.raw === 'true' || w.raw === 'false')) return [{ kind: 'exists', want: w.raw === 'true' }];
+      if (w.kind === 'str' && (w.raw === 'true' || w.raw === 'false'))
+        return [{ kind: 'exists', want: w.raw === 'true' }];
       throw new ModifierError('"exists" needs the value true or false');
     }
     default:
@@ -369,7 +382,21 @@ export function applyModifiers(
     throw new ModifierError('"exists" must be applied to a field');
   }
   const withPlaceholders = valueMods.includes('expand');
+  const missing: string[] = [];
   const values: Operand[][] = item.values.map((raw) => {
+    try {
+      return applyToValue(raw);
+    } catch (err) {
+      // Keep going so that one diagnostic names every unconfigured placeholder of the item.
+      if (err instanceof ModifierError && err.inactive) {
+        missing.push(err.message);
+        return [];
+      }
+      throw err;
+    }
+  });
+  if (missing.length > 0) throw new ModifierError(missing.join('; '), true);
+  function applyToValue(raw: SigmaScalar): Operand[] {
     let alternatives: Working[] = [initial(raw, withPlaceholders)];
     if (raw === null && valueMods.length > 0) throw new ModifierError('modifiers cannot apply to null');
     valueMods.forEach((mod, index) => {
@@ -392,12 +419,19 @@ export function applyModifiers(
       }
       return w;
     });
-  });
+  }
   if (flags.cased && values.some((alts) => alts.some((o) => o.kind !== 'string' && o.kind !== 'fieldref'))) {
     throw new ModifierError('"cased" applies to string values only');
   }
   if (values.some((alts) => alts.some((o) => o.kind === 'exists')) && (flags.neq || flags.all)) {
     throw new ModifierError('"exists" takes no other modifier');
   }
-  return { field: item.field, values, all: flags.all, cased: flags.cased, neq: flags.neq, timePart: flags.timePart };
+  return {
+    field: item.field,
+    values,
+    all: flags.all,
+    cased: flags.cased,
+    neq: flags.neq,
+    timePart: flags.timePart,
+  };
 }

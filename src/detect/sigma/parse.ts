@@ -6,7 +6,7 @@
  * supported: every document is one rule or filter. Correlation rules are reported as unsupported
  * (they are handled by a later stage, not by this parser).
  */
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { type Document, isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import { ErrorCodes, errorMessage } from '../../errors.js';
 import { ConditionError, parseCondition } from './condition.js';
 import {
@@ -52,11 +52,19 @@ function isScalar(v: unknown): v is SigmaScalar {
 }
 
 function invalid(message: string, path?: (string | number)[]): RuleProblem {
-  return new RuleProblem('error', ErrorCodes.RULE_INVALID.code, errorMessage(ErrorCodes.RULE_INVALID, message), path);
+  return new RuleProblem(
+    'error',
+    ErrorCodes.RULE_INVALID.code,
+    errorMessage(ErrorCodes.RULE_INVALID, message),
+    path,
+  );
 }
 
 function pathText(path: readonly (string | number)[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : p))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }
 
 function optionalString(doc: Record<string, Json>, key: string): string | undefined {
@@ -114,7 +122,10 @@ function parseItem(key: string, value: Json, path: (string | number)[]): Detecti
 function parseMap(map: Record<string, Json>, path: (string | number)[]): DetectionNode {
   const keys = Object.keys(map);
   if (keys.length === 0) throw invalid('empty map in search identifier', path);
-  const children = keys.map<DetectionNode>((k) => ({ kind: 'item', item: parseItem(k, map[k]!, [...path, k]) }));
+  const children = keys.map<DetectionNode>((k) => ({
+    kind: 'item',
+    item: parseItem(k, map[k]!, [...path, k]),
+  }));
   return children.length === 1 ? children[0]! : { kind: 'and', children };
 }
 
@@ -129,7 +140,10 @@ function parseIdentifier(v: Json, path: (string | number)[]): DetectionNode {
     const children = v.map<DetectionNode>((el, i) => {
       if (isObject(el)) return parseMap(el, [...path, i]);
       if (isScalar(el)) {
-        return { kind: 'item', item: { field: null, modifiers: [], values: [el], path: pathText([...path, i]) } };
+        return {
+          kind: 'item',
+          item: { field: null, modifiers: [], values: [el], path: pathText([...path, i]) },
+        };
       }
       throw invalid('nested lists are not allowed in a search identifier', [...path, i]);
     });
@@ -170,9 +184,17 @@ function parseDetection(
   const rawCondition = v.condition;
   let conditionText: string[];
   if (typeof rawCondition === 'string') conditionText = [rawCondition];
-  else if (Array.isArray(rawCondition) && rawCondition.length > 0 && rawCondition.every((c) => typeof c === 'string')) {
+  else if (
+    Array.isArray(rawCondition) &&
+    rawCondition.length > 0 &&
+    rawCondition.every((c) => typeof c === 'string')
+  ) {
     conditionText = rawCondition as string[];
-  } else throw invalid('"condition" is required and must be a string or a list of strings', [section, 'condition']);
+  } else
+    throw invalid('"condition" is required and must be a string or a list of strings', [
+      section,
+      'condition',
+    ]);
   const names = [...identifiers.keys()];
   const conditions: ConditionNode[] = conditionText.map((text, i) => {
     try {
@@ -226,12 +248,18 @@ function buildRule(doc: Record<string, Json>, source: RuleSource, warnings: Rule
   let checkedStatus: SigmaStatus | undefined;
   if (status !== undefined) {
     if ((SIGMA_STATUSES as readonly string[]).includes(status)) checkedStatus = status as SigmaStatus;
-    else warnings.push(new RuleProblem('warning', ErrorCodes.RULE_WARNING.code, `unknown status "${status}"`, ['status']));
+    else
+      warnings.push(
+        new RuleProblem('warning', ErrorCodes.RULE_WARNING.code, `unknown status "${status}"`, ['status']),
+      );
   }
   let checkedLevel: SigmaLevel | undefined;
   if (level !== undefined) {
     if ((SIGMA_LEVELS as readonly string[]).includes(level)) checkedLevel = level as SigmaLevel;
-    else warnings.push(new RuleProblem('warning', ErrorCodes.RULE_WARNING.code, `unknown level "${level}"`, ['level']));
+    else
+      warnings.push(
+        new RuleProblem('warning', ErrorCodes.RULE_WARNING.code, `unknown level "${level}"`, ['level']),
+      );
   }
   const rule: SigmaRule = {
     kind: 'rule',
@@ -260,7 +288,10 @@ function buildRule(doc: Record<string, Json>, source: RuleSource, warnings: Rule
     throw new RuleProblem(
       'unsupported',
       ErrorCodes.RULE_UNSUPPORTED.code,
-      errorMessage(ErrorCodes.RULE_UNSUPPORTED, `taxonomy "${rule.taxonomy}" (only the default "sigma" taxonomy is mapped)`),
+      errorMessage(
+        ErrorCodes.RULE_UNSUPPORTED,
+        `taxonomy "${rule.taxonomy}" (only the default "sigma" taxonomy is mapped)`,
+      ),
       ['taxonomy'],
     );
   }
@@ -284,7 +315,11 @@ function buildFilter(doc: Record<string, Json>, source: RuleSource, warnings: Ru
   };
 }
 
-function lineOf(doc: Document, counter: LineCounter, path: readonly (string | number)[] | undefined): number | undefined {
+function lineOf(
+  doc: Document,
+  counter: LineCounter,
+  path: readonly (string | number)[] | undefined,
+): number | undefined {
   let node: unknown = doc.contents;
   let best: number | undefined;
   const rangeStart = (n: unknown): number | undefined => {
@@ -359,7 +394,10 @@ export function parseRules(yamlText: string, path: string): ParseResult {
         throw new RuleProblem(
           'unsupported',
           ErrorCodes.RULE_UNSUPPORTED.code,
-          errorMessage(ErrorCodes.RULE_UNSUPPORTED, 'Sigma 1.x rule collections ("action: global/reset/repeat")'),
+          errorMessage(
+            ErrorCodes.RULE_UNSUPPORTED,
+            'Sigma 1.x rule collections ("action: global/reset/repeat")',
+          ),
           ['action'],
         );
       }
@@ -367,7 +405,10 @@ export function parseRules(yamlText: string, path: string): ParseResult {
         throw new RuleProblem(
           'unsupported',
           ErrorCodes.RULE_UNSUPPORTED.code,
-          errorMessage(ErrorCodes.RULE_UNSUPPORTED, 'correlation rules are not evaluated by this version of the engine'),
+          errorMessage(
+            ErrorCodes.RULE_UNSUPPORTED,
+            'correlation rules are not evaluated by this version of the engine',
+          ),
           ['correlation'],
         );
       }

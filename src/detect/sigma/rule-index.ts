@@ -55,7 +55,10 @@ function nodeReq(node: CompiledNode): Requirements | null {
   return unionReq(node.children.map(nodeReq));
 }
 
-function conditionReq(node: ConditionNode, ids: ReadonlyMap<string, Requirements | null>): Requirements | null {
+function conditionReq(
+  node: ConditionNode,
+  ids: ReadonlyMap<string, Requirements | null>,
+): Requirements | null {
   switch (node.kind) {
     case 'ref':
       return ids.get(node.name) ?? null;
@@ -115,16 +118,19 @@ export function buildRoute<R extends { readonly index: number }>(
       continue;
     }
     for (const v of values) {
-      let list = byValue.get(v);
-      if (!list) byValue.set(v, (list = []));
-      list.push(r);
+      const list = byValue.get(v);
+      if (list) list.push(r);
+      else byValue.set(v, [r]);
     }
   }
   return { any, byValue, merged: new Map() };
 }
 
 /** Candidates of a route for one discriminating value, in rule order. */
-export function candidates<R extends { readonly index: number }>(route: Route<R>, value: string | undefined): readonly R[] {
+export function candidates<R extends { readonly index: number }>(
+  route: Route<R>,
+  value: string | undefined,
+): readonly R[] {
   if (value === undefined) return route.any;
   const memo = route.merged.get(value);
   if (memo) return memo;

@@ -19,7 +19,7 @@ export class FieldEvent implements DecodedEvent {
     readonly original: unknown,
     private readonly buildEcs: EcsBuilder,
     /** Sigma field → source fields to try, in order. */
-    private readonly aliases?: Readonly<Record<string, readonly string[]>>,
+    readonly aliases?: Readonly<Record<string, readonly string[]>>,
     /** Extra text keyword searches see (the raw line of text logs). */
     private readonly text?: string,
   ) {}

@@ -22,7 +22,11 @@ export function registerJsonDecoder(decoder: JsonDecoder): void {
 }
 
 /** Flattens nested objects to dotted keys; arrays stay values. */
-export function flattenObject(obj: Json, prefix = '', out: Record<string, FieldValue> = {}): Record<string, FieldValue> {
+export function flattenObject(
+  obj: Json,
+  prefix = '',
+  out: Record<string, FieldValue> = {},
+): Record<string, FieldValue> {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) flattenObject(v as Json, key, out);

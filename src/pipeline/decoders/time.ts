@@ -7,7 +7,8 @@
 import { DateTime } from 'luxon';
 import type { DecodeOptions } from './types.js';
 
-const ISO_LIKE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}))?$/i;
+const ISO_LIKE =
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}))?$/i;
 const HAS_ZONE = /(?:Z|[+-]\d{2}:?\d{2})$/i;
 
 function fromDateTime(dt: DateTime): string | undefined {
@@ -37,7 +38,18 @@ export function normalizeTimestamp(value: unknown, options: DecodeOptions): stri
 }
 
 const MONTHS: Readonly<Record<string, number>> = {
-  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
 };
 
 /** Month number (1-12) of an English month abbreviation, or `undefined`. */
@@ -50,11 +62,22 @@ export function monthNumber(abbrev: string): number | undefined {
  * @param zone - IANA zone or `UTC`; an explicit `offsetMinutes` wins over it
  */
 export function timestampFromParts(
-  parts: { year: number; month: number; day: number; hour: number; minute: number; second: number; millisecond?: number },
+  parts: {
+    year: number;
+    month: number;
+    day: number;
+    hour: number;
+    minute: number;
+    second: number;
+    millisecond?: number;
+  },
   zone: string,
   offsetMinutes?: number,
 ): string | undefined {
-  const z = offsetMinutes === undefined ? zone : `UTC${offsetMinutes >= 0 ? '+' : '-'}${Math.floor(Math.abs(offsetMinutes) / 60)}:${String(Math.abs(offsetMinutes) % 60).padStart(2, '0')}`;
+  const z =
+    offsetMinutes === undefined
+      ? zone
+      : `UTC${offsetMinutes >= 0 ? '+' : '-'}${Math.floor(Math.abs(offsetMinutes) / 60)}:${String(Math.abs(offsetMinutes) % 60).padStart(2, '0')}`;
   return fromDateTime(DateTime.fromObject(parts, { zone: z }));
 }
 

@@ -44,7 +44,11 @@ export class JsonSplitter {
 
   private flushGarbage(): void {
     if (this.garbage.trim() !== '') {
-      this.onError({ line: this.garbageLine, reason: 'not a JSON object or array', text: this.garbage.slice(0, 200) });
+      this.onError({
+        line: this.garbageLine,
+        reason: 'not a JSON object or array',
+        text: this.garbage.slice(0, 200),
+      });
     }
     this.garbage = '';
   }
@@ -76,7 +80,11 @@ export class JsonSplitter {
           if (this.depth === 0) {
             const text = buf.slice(start === -1 ? 0 : start, i + 1);
             if (this.oversized) {
-              this.onError({ line: this.valueLine, reason: `value larger than ${MAX_VALUE_CHARS} characters`, text: text.slice(0, 200) });
+              this.onError({
+                line: this.valueLine,
+                reason: `value larger than ${MAX_VALUE_CHARS} characters`,
+                text: text.slice(0, 200),
+              });
               this.oversized = false;
             } else this.onValue({ text, line: this.valueLine });
             start = -1;
@@ -125,7 +133,11 @@ export class JsonSplitter {
   end(): void {
     this.flushGarbage();
     if (this.depth > 0) {
-      this.onError({ line: this.valueLine, reason: 'unterminated JSON value at end of input', text: this.buf.slice(0, 200) });
+      this.onError({
+        line: this.valueLine,
+        reason: 'unterminated JSON value at end of input',
+        text: this.buf.slice(0, 200),
+      });
     }
     this.buf = '';
     this.depth = 0;

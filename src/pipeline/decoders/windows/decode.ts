@@ -112,9 +112,12 @@ function routing(channel: string | undefined, eventId: number | undefined, flat:
   const services = linux ? ['sysmon'] : (CHANNEL_SERVICES[ch] ?? []);
   const categories: string[] = [];
   const aliases: Record<string, string[]> = {};
+  const addAlias = (sigma: string, ...sources: string[]): void => {
+    aliases[sigma] = [...(aliases[sigma] ?? []), ...sources];
+  };
   const addAliases = (table: Readonly<Record<string, string>> | undefined): void => {
     if (!table) return;
-    for (const [sigma, source] of Object.entries(table)) (aliases[sigma] ??= []).push(source);
+    for (const [sigma, source] of Object.entries(table)) addAlias(sigma, source);
   };
   for (const svc of services) {
     const cats = eventId === undefined ? undefined : SERVICE_EVENT_CATEGORIES[svc]?.[eventId];
@@ -124,7 +127,7 @@ function routing(channel: string | undefined, eventId: number | undefined, flat:
     }
     addAliases(FIELD_ALIASES[svc]);
   }
-  if (flat) for (const [sigma, sources] of Object.entries(FLAT_SYSTEM_ALIASES)) (aliases[sigma] ??= []).push(...sources);
+  if (flat) for (const [sigma, sources] of Object.entries(FLAT_SYSTEM_ALIASES)) addAlias(sigma, ...sources);
   const result: WindowsRouting = {
     logsource: eventLogSource(linux ? 'linux' : 'windows', services, categories),
     aliases: Object.keys(aliases).length > 0 ? aliases : undefined,
@@ -204,7 +207,10 @@ function windowsEcs(options: DecodeOptions): EcsBuilder {
     const sysmonUser = splitUser(pick(e, ['User']));
     const user = sysmonUser.name
       ? sysmonUser
-      : { name: pick(e, ['TargetUserName', 'SubjectUserName', 'AccountName']), domain: pick(e, ['TargetDomainName', 'SubjectDomainName']) };
+      : {
+          name: pick(e, ['TargetUserName', 'SubjectUserName', 'AccountName']),
+          domain: pick(e, ['TargetDomainName', 'SubjectDomainName']),
+        };
     setEcs(doc, 'user.name', user.name);
     setEcs(doc, 'user.domain', user.domain);
     for (const c of e.logsource.categories) {
@@ -248,7 +254,8 @@ export function decodeEvtxJson(obj: Json, options: DecodeOptions): DecodedEvent 
 
 /** Flat Windows JSON (nxlog / OTRF Mordor): EventData keys next to `EventID` and `Channel`. */
 export function decodeFlatWindows(obj: Json, options: DecodeOptions): DecodedEvent | undefined {
-  if (!('EventID' in obj) || !('Channel' in obj || 'SourceName' in obj || 'Hostname' in obj)) return undefined;
+  if (!('EventID' in obj) || !('Channel' in obj || 'SourceName' in obj || 'Hostname' in obj))
+    return undefined;
   const fields: Record<string, FieldValue> = {};
   for (const [k, v] of Object.entries(obj)) put(fields, k, asField(v));
   return build('windows-flat-json', fields, obj, true, options);

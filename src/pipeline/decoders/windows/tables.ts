@@ -67,7 +67,9 @@ export const CHANNEL_SERVICES: Readonly<Record<string, readonly string[]>> = {
   'microsoft-windows-sysmon/operational': ['sysmon'],
   system: ['system'],
   'microsoft-windows-taskscheduler/operational': ['taskscheduler'],
-  'microsoft-windows-terminalservices-localsessionmanager/operational': ['terminalservices-localsessionmanager'],
+  'microsoft-windows-terminalservices-localsessionmanager/operational': [
+    'terminalservices-localsessionmanager',
+  ],
   'microsoft-windows-vhdmp/operational': ['vhdmp'],
   'microsoft-windows-windows defender/operational': ['windefend'],
   'microsoft-windows-wmi-activity/operational': ['wmi'],
@@ -108,19 +110,27 @@ export const SYSMON_CATEGORIES: Readonly<Record<number, readonly string[]>> = {
 };
 
 /** Sigma services (from the channel) whose EventIDs imply generic categories. */
-export const SERVICE_EVENT_CATEGORIES: Readonly<Record<string, Readonly<Record<number, readonly string[]>>>> = {
-  sysmon: SYSMON_CATEGORIES,
-  security: {
-    4688: ['process_creation'],
-    4657: ['registry_event', 'registry_set', 'registry_add'],
-  },
-  powershell: { 4103: ['ps_module'], 4104: ['ps_script'] },
-  'powershell-classic': { 400: ['ps_classic_start'], 600: ['ps_classic_provider_start'], 800: ['ps_classic_script'] },
-  // thor.yml "windows-defender-antivirus-mapping": detections that carry a threat name or path.
-  windefend: Object.fromEntries(
-    [1006, 1007, 1008, 1009, 1010, 1011, 1012, 1017, 1018, 1019, 1115, 1116].map((id) => [id, ['antivirus']]),
-  ),
-};
+export const SERVICE_EVENT_CATEGORIES: Readonly<Record<string, Readonly<Record<number, readonly string[]>>>> =
+  {
+    sysmon: SYSMON_CATEGORIES,
+    security: {
+      4688: ['process_creation'],
+      4657: ['registry_event', 'registry_set', 'registry_add'],
+    },
+    powershell: { 4103: ['ps_module'], 4104: ['ps_script'] },
+    'powershell-classic': {
+      400: ['ps_classic_start'],
+      600: ['ps_classic_provider_start'],
+      800: ['ps_classic_script'],
+    },
+    // thor.yml "windows-defender-antivirus-mapping": detections that carry a threat name or path.
+    windefend: Object.fromEntries(
+      [1006, 1007, 1008, 1009, 1010, 1011, 1012, 1017, 1018, 1019, 1115, 1116].map((id) => [
+        id,
+        ['antivirus'],
+      ]),
+    ),
+  };
 
 /**
  * Sigma field → the field Windows writes, per logsource (`service/category`). Only where the

@@ -1,0 +1,159 @@
+/**
+ * Human-readable output of a scan: the timeline of detections, then the summary.
+ */
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import { type Diagnostic, SIGMA_LEVELS, type SigmaLevel } from '../../detect/sigma/types.js';
+import type { ScanSummary } from '../summary.js';
+import type { DetectionRecord } from '../types.js';
+import { field, matchDetails, text, timeline } from './timeline.js';
+
+export interface TextStyle {
+  readonly color: boolean;
+  /** Terminal width in columns (for wrapping the details column). */
+  readonly width: number;
+}
+
+function paint(style: TextStyle, level: SigmaLevel, s: string): string {
+  if (!style.color) return s;
+  switch (level) {
+    case 'critical':
+      return pc.bold(pc.red(s));
+    case 'high':
+      return pc.red(s);
+    case 'medium':
+      return pc.yellow(s);
+    case 'low':
+      return pc.cyan(s);
+    default:
+      return pc.dim(s);
+  }
+}
+
+const PLAIN_CHARS = {
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+  middle: '  ',
+};
+
+function table(head: string[], style: TextStyle, colWidths?: number[]): Table.Table {
+  return new Table({
+    head: style.color ? head.map((h) => pc.bold(h)) : head,
+    chars: PLAIN_CHARS,
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+    wordWrap: true,
+    ...(colWidths ? { colWidths } : {}),
+  });
+}
+
+function who(d: DetectionRecord): string {
+  const user = text(field(d, 'user.name'));
+  const src = text(field(d, 'source.ip'));
+  return [user, src].filter((x) => x !== '').join(' ');
+}
+
+/** The timeline table. */
+export function renderTimeline(detections: readonly DetectionRecord[], style: TextStyle): string {
+  if (detections.length === 0) return 'No detections.\n';
+  const fixed = [25, 14, 40, 18, 22];
+  const details = Math.max(30, style.width - fixed.reduce((a, b) => a + b, 0) - 12);
+  const t = table(['Timestamp', 'Level', 'Rule', 'Host', 'User / Source', 'Details'], style, [
+    ...fixed,
+    details,
+  ]);
+  for (const d of timeline(detections)) {
+    t.push([
+      d['@timestamp'] ?? '-',
+      paint(style, d.rule.level, d.rule.level),
+      d.rule.name,
+      text(field(d, 'host.name')) || '-',
+      who(d) || '-',
+      `${matchDetails(d, 200)}\n${pc.dim(`${d.log.file.path}:${d.vigil.line}`)}`,
+    ]);
+  }
+  return `${t.toString()}\n`;
+}
+
+function reasons(list: readonly Diagnostic[], max: number): string[] {
+  const lines = list
+    .slice(0, max)
+    .map(
+      (d) =>
+        `    ${d.source.path}${d.line ? `:${d.line}` : ''}${d.ruleId ? ` [${d.ruleId}]` : ''} ${d.path ?? ''}: ${d.message}`,
+    );
+  if (list.length > max) lines.push(`    … and ${list.length - max} more (vigil rules check lists them all)`);
+  return lines;
+}
+
+/** The summary block. */
+export function renderSummary(s: ScanSummary, style: TextStyle): string {
+  const out: string[] = [];
+  const h = (t: string): string => (style.color ? pc.bold(t) : t);
+  const mb = s.bytes / 1e6;
+  out.push(h('Summary'));
+  out.push(
+    `  Events scanned: ${s.events} in ${(s.elapsedMs / 1000).toFixed(2)} s (${Math.round(s.eventsPerSecond)} events/s, ${(mb / (s.elapsedMs / 1000 || 1)).toFixed(1)} MB/s, ${s.threads} thread${s.threads > 1 ? 's' : ''})`,
+  );
+  const scanned = s.files.filter((f) => f.status === 'scanned');
+  out.push(`  Files: ${s.files.length} (${scanned.length} scanned, ${(mb).toFixed(1)} MB)`);
+  const byFormat = new Map<string, number>();
+  for (const f of scanned) byFormat.set(f.format, (byFormat.get(f.format) ?? 0) + 1);
+  if (byFormat.size > 0) out.push(`    formats: ${[...byFormat].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const skipped = s.files.filter((x) => x.status === 'unsupported' || x.status === 'error');
+  for (const f of skipped.slice(0, 10)) out.push(`    ${f.status}: ${f.path}: ${f.reason}`);
+  if (skipped.length > 10) {
+    const byReason = new Map<string, number>();
+    for (const f of skipped.slice(10))
+      byReason.set(f.reason ?? f.status, (byReason.get(f.reason ?? f.status) ?? 0) + 1);
+    for (const [reason, n] of byReason) out.push(`    … ${n} more: ${reason}`);
+  }
+  out.push(`  Detections: ${s.detections}`);
+  out.push(
+    `    by level: ${[...SIGMA_LEVELS]
+      .reverse()
+      .map((l) => paint(style, l, `${l} ${s.byLevel[l]}`))
+      .join(', ')}`,
+  );
+  if (s.byRule.length > 0) {
+    out.push('    by rule:');
+    const t = table(['Count', 'Level', 'Rule', 'Id'], style);
+    for (const r of s.byRule.slice(0, 25))
+      t.push([String(r.count), paint(style, r.level, r.level), r.title, r.id ?? '']);
+    out.push(t.toString().replace(/^/gm, '      '));
+    if (s.byRule.length > 25) out.push(`      … ${s.byRule.length - 25} more rules`);
+  }
+  if (s.byTactic.length > 0) {
+    out.push(`    by ATT&CK tactic: ${s.byTactic.map((t) => `${t.name} (${t.id}) ${t.count}`).join(', ')}`);
+  }
+  if (s.failures > 0) {
+    out.push(`  Malformed records: ${s.failures} (skipped, scan continued)`);
+    for (const f of s.failureSamples.slice(0, 10)) out.push(`    ${f.path}:${f.line}: ${f.reason}`);
+    if (s.failures > 10) out.push(`    … ${s.failures - 10} more`);
+  }
+  const r = s.rules;
+  out.push(
+    `  Rules: ${r.loaded} loaded from ${r.files} files, ${r.inactive.length} inactive, ${r.unsupported.length} unsupported, ${r.errors.length} with errors, ${r.excludedByStatus} excluded by --status`,
+  );
+  if (r.inactive.length > 0) out.push('    inactive:', ...reasons(r.inactive, 5));
+  if (r.unsupported.length > 0) out.push('    unsupported:', ...reasons(r.unsupported, 5));
+  if (r.errors.length > 0) out.push('    errors:', ...reasons(r.errors, 5));
+  const unknown = Object.keys(r.unknownAttackTags);
+  if (unknown.length > 0) {
+    out.push(
+      `    ATT&CK tags unknown to the bundled ATT&CK version (kept verbatim): ${unknown.sort().join(', ')}`,
+    );
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,120 @@
+/**
+ * The per-batch work of a scan, the same in a worker thread and inline: decode each record,
+ * match it, and build detection records for the matches at or above the minimum level.
+ */
+import type { Detector } from '../detect/sigma/detector.js';
+import { decodeJson } from '../pipeline/decoders/json.js';
+import { isDecodeFailure, textFormat } from '../pipeline/decoders/text.js';
+import type { DecodedEvent, DecodeOptions } from '../pipeline/decoders/types.js';
+import { DEFAULT_LEVEL, detectionRecord, levelRank } from './detection.js';
+import {
+  type BatchJob,
+  type BatchResult,
+  type DetectionRecord,
+  type Failure,
+  MAX_FAILURE_SAMPLES,
+  type ProcessOptions,
+} from './types.js';
+
+const decodeOptionsCache = new Map<string, DecodeOptions>();
+
+/** One shared DecodeOptions object per (year, zone), so decoders can memoize on it. */
+function decodeOptions(year: number, timezone: string): DecodeOptions {
+  const key = `${year}|${timezone}`;
+  let o = decodeOptionsCache.get(key);
+  if (!o) {
+    o = Object.freeze({ year, timezone });
+    decodeOptionsCache.set(key, o);
+  }
+  return o;
+}
+
+function describeJsonError(err: unknown): string {
+  return `invalid JSON: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** Processes one batch. Never throws for bad input: bad records become failures. */
+export function processBatch(job: BatchJob, detector: Detector, options: ProcessOptions): BatchResult {
+  const { file, batch } = job;
+  const decode = decodeOptions(file.year, file.timezone);
+  const minRank = levelRank(options.minLevel);
+  const detections: DetectionRecord[] = [];
+  const failures: Failure[] = [];
+  let failureCount = 0;
+  let events = 0;
+
+  const fail = (line: number, reason: string): void => {
+    failureCount++;
+    if (failures.length < MAX_FAILURE_SAMPLES) failures.push({ path: file.path, line, reason });
+  };
+  const handle = (event: DecodedEvent, line: number): void => {
+    events++;
+    const matches = detector.match(event);
+    for (let i = 0; i < matches.length; i++) {
+      const rule = matches[i]!;
+      if (levelRank(rule.rule.level ?? DEFAULT_LEVEL) < minRank) continue;
+      const explanation = detector.explain(event, rule);
+      detections.push(
+        detectionRecord(
+          rule,
+          event,
+          explanation,
+          { path: file.path, line, index: events },
+          options.includeOriginal,
+        ),
+      );
+    }
+  };
+  const handleJson = (text: string, line: number): void => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      fail(line, describeJsonError(err));
+      return;
+    }
+    const event = decodeJson(value, decode);
+    if (event) handle(event, line);
+    else fail(line, 'not a JSON object');
+  };
+
+  if (batch.kind === 'values') {
+    for (const v of batch.values) handleJson(v.text, v.line);
+  } else if (file.format === 'jsonl') {
+    const text = batch.text;
+    let line = batch.firstLine;
+    let start = 0;
+    while (start <= text.length) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      let s = start;
+      let e = end;
+      while (s < e && text.charCodeAt(s) <= 32) s++;
+      while (e > s && text.charCodeAt(e - 1) <= 32) e--;
+      if (e > s) handleJson(text.slice(s, e), line);
+      line++;
+      start = end + 1;
+    }
+  } else {
+    const format = textFormat(file.format);
+    if (!format) throw new Error(`unknown text format ${file.format}`);
+    let header = batch.header;
+    const text = batch.text;
+    let line = batch.firstLine;
+    let start = 0;
+    while (start <= text.length) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      const raw = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+      if (raw.charCodeAt(0) === 35 /* # */ && format.header) header = format.header(raw, header);
+      const result = raw.trim() === '' ? null : format.decode(raw, header, decode);
+      if (result !== null) {
+        if (isDecodeFailure(result)) fail(line, result.error);
+        else handle(result, line);
+      }
+      line++;
+      start = end + 1;
+    }
+  }
+  return { seq: job.seq, events, detections, failures, failureCount };
+}

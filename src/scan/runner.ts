@@ -1,0 +1,98 @@
+/**
+ * Runs batch jobs inline or on a pool of worker threads. Either way `run(job)` resolves with the
+ * job's result; the orchestrator awaits results in submission order, so output order is input
+ * order whatever thread did the work.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Detector } from '../detect/sigma/detector.js';
+import type { SigmaFilter, SigmaRule } from '../detect/sigma/types.js';
+import { processBatch } from './process-batch.js';
+import type { BatchJob, BatchResult, ProcessOptions } from './types.js';
+
+/** What every worker needs to build its own detector. */
+export interface WorkerInit {
+  readonly rules: readonly SigmaRule[];
+  readonly filters: readonly SigmaFilter[];
+  readonly placeholders: readonly (readonly [string, readonly string[]])[];
+  readonly options: ProcessOptions;
+}
+
+export interface BatchRunner {
+  readonly threads: number;
+  run(job: BatchJob): Promise<BatchResult>;
+  close(): Promise<void>;
+}
+
+/** Processes jobs on the calling thread. */
+export function inlineRunner(detector: Detector, options: ProcessOptions): BatchRunner {
+  return {
+    threads: 1,
+    run: async (job) => processBatch(job, detector, options),
+    close: async () => {},
+  };
+}
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+/** True when the compiled worker script exists (not the case when running from TypeScript sources). */
+export function workersAvailable(): boolean {
+  return WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
+}
+
+type Reply = { ready: true } | { ok: true; result: BatchResult } | { ok: false; seq: number; error: string };
+
+interface Slot {
+  readonly worker: Worker;
+  readonly pending: Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void }>;
+}
+
+/**
+ * Starts `threads` workers and waits until each has compiled the rules.
+ * @throws Error when a worker fails to start
+ */
+export async function workerRunner(init: WorkerInit, threads: number): Promise<BatchRunner> {
+  const slots: Slot[] = [];
+  const ready: Promise<void>[] = [];
+  for (let i = 0; i < threads; i++) {
+    const worker = new Worker(WORKER_URL, { workerData: init });
+    const slot: Slot = { worker, pending: new Map() };
+    slots.push(slot);
+    ready.push(
+      new Promise<void>((resolve, reject) => {
+        worker.once('error', reject);
+        worker.on('message', (msg: Reply) => {
+          if ('ready' in msg) {
+            resolve();
+            return;
+          }
+          const seq = msg.ok ? msg.result.seq : msg.seq;
+          const p = slot.pending.get(seq);
+          if (!p) return;
+          slot.pending.delete(seq);
+          if (msg.ok) p.resolve(msg.result);
+          else p.reject(new Error(`worker failed on batch ${seq}: ${msg.error}`));
+        });
+        worker.on('error', (err) => {
+          for (const p of slot.pending.values()) p.reject(err);
+          slot.pending.clear();
+        });
+      }),
+    );
+  }
+  await Promise.all(ready);
+  return {
+    threads,
+    run: (job) =>
+      new Promise<BatchResult>((resolve, reject) => {
+        let best = slots[0]!;
+        for (const s of slots) if (s.pending.size < best.pending.size) best = s;
+        best.pending.set(job.seq, { resolve, reject });
+        best.worker.postMessage(job);
+      }),
+    close: async () => {
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  };
+}

@@ -1,0 +1,278 @@
+/**
+ * `vigil scan`'s engine: expands paths to files, sniffs each file's format, cuts it into
+ * batches, runs them (inline or on worker threads), and merges results back in input order into
+ * a timeline of detections and a summary.
+ *
+ * Memory stays constant in the input size: at most `2 × threads + 1` batches (≈1 MiB of text or
+ * 2,000 JSON values each) are in flight; only detections are kept.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { createDetector } from '../detect/sigma/detector.js';
+import type { Diagnostic, SigmaFilter, SigmaLevel, SigmaRule } from '../detect/sigma/types.js';
+import { type Batch, jsonBatches, lineBatches } from '../pipeline/sources/batcher.js';
+import { detectFormat, type FileFormat, inspectFile, readText } from '../pipeline/sources/file-input.js';
+import { type BatchRunner, inlineRunner, workerRunner, workersAvailable } from './runner.js';
+import { DetectionCounter, type FileSummary, type ScanSummary, unknownAttackTags } from './summary.js';
+import { type BatchResult, type DetectionRecord, type Failure, MAX_FAILURE_SAMPLES } from './types.js';
+
+export interface ScanOptions {
+  /** Files or directories (walked recursively, hidden entries skipped). */
+  readonly paths: readonly string[];
+  /** Rules to run (already filtered by status), filters, and the load diagnostics. */
+  readonly rules: readonly SigmaRule[];
+  readonly filters: readonly SigmaFilter[];
+  readonly ruleDiagnostics: readonly Diagnostic[];
+  readonly ruleFiles: number;
+  readonly excludedByStatus: number;
+  readonly placeholders: ReadonlyMap<string, readonly string[]>;
+  /** `auto` (default), `json`, `jsonl` or a text format id. */
+  readonly inputFormat?: string;
+  /** Year for timestamps without one; default: each file's modification year. */
+  readonly year?: number;
+  readonly timezone: string;
+  readonly minLevel: SigmaLevel;
+  readonly includeOriginal: boolean;
+  /** Worker threads; 1 runs inline. Default: available parallelism. */
+  readonly threads?: number;
+  /** Inputs smaller than this (bytes) run inline whatever `threads` says (worker start-up costs more). */
+  readonly inlineBelowBytes?: number;
+  readonly onProgress?: (progress: ScanProgress) => void;
+  /** Called once per file as it is finished (for `-v` style reporting). */
+  readonly onFile?: (file: FileSummary) => void;
+}
+
+export interface ScanProgress {
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly events: number;
+  readonly detections: number;
+  readonly file: string;
+}
+
+export interface ScanReport {
+  /** Detections in input order (files in path order, then line order). */
+  readonly detections: DetectionRecord[];
+  readonly summary: ScanSummary;
+}
+
+async function expand(path: string, out: string[]): Promise<void> {
+  const st = await stat(path);
+  if (!st.isDirectory()) {
+    out.push(path);
+    return;
+  }
+  const entries = await readdir(path, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const child = join(path, e.name);
+    if (e.isDirectory()) await expand(child, out);
+    else if (e.isFile()) out.push(child);
+  }
+}
+
+function unsupportedReason(format: FileFormat): string | undefined {
+  switch (format.kind) {
+    case 'evtx':
+      return 'raw .evtx is not read yet; convert it to JSON first (e.g. `evtx_dump -o jsonl file.evtx > file.jsonl`) and scan the JSON';
+    case 'binary':
+      return 'binary file (not a text or JSON log)';
+    case 'unknown':
+      return 'unrecognized text format; name it with --input-format';
+    default:
+      return undefined;
+  }
+}
+
+function formatName(format: FileFormat): string {
+  return format.kind === 'text' ? format.format.id : format.kind;
+}
+
+/**
+ * Runs a scan.
+ * @throws Error only for failures of Vigil itself (a worker crash); unreadable or malformed input
+ *   is reported in the summary.
+ */
+export async function runScan(options: ScanOptions): Promise<ScanReport> {
+  const started = performance.now();
+  const detector = createDetector(options.rules, {
+    filters: options.filters,
+    placeholders: options.placeholders,
+  });
+  const diagnostics = [...options.ruleDiagnostics, ...detector.diagnostics];
+  const processOptions = { minLevel: options.minLevel, includeOriginal: options.includeOriginal };
+
+  const files: string[] = [];
+  const summaryFiles: FileSummary[] = [];
+  for (const p of options.paths) {
+    try {
+      await expand(p, files);
+    } catch (err) {
+      summaryFiles.push({
+        path: p,
+        format: '-',
+        status: 'error',
+        reason: (err as Error).message,
+        events: 0,
+        bytes: 0,
+        failures: 0,
+        detections: 0,
+      });
+    }
+  }
+  const inspected = [];
+  let bytesTotal = 0;
+  for (const path of files) {
+    try {
+      const { info, head } = await inspectFile(path);
+      const format = detectFormat(head, options.inputFormat);
+      inspected.push({ info, format });
+      bytesTotal += info.size;
+    } catch (err) {
+      summaryFiles.push({
+        path,
+        format: '-',
+        status: 'error',
+        reason: (err as Error).message,
+        events: 0,
+        bytes: 0,
+        failures: 0,
+        detections: 0,
+      });
+    }
+  }
+
+  const wanted = options.threads ?? availableParallelism();
+  const useWorkers =
+    wanted > 1 && workersAvailable() && bytesTotal >= (options.inlineBelowBytes ?? 4 * 1024 * 1024);
+  const runner: BatchRunner = useWorkers
+    ? await workerRunner(
+        {
+          rules: options.rules,
+          filters: options.filters,
+          placeholders: [...options.placeholders],
+          options: processOptions,
+        },
+        wanted,
+      )
+    : inlineRunner(detector, processOptions);
+
+  const detections: DetectionRecord[] = [];
+  const counter = new DetectionCounter();
+  const failureSamples: Failure[] = [];
+  let failures = 0;
+  let events = 0;
+  let bytesDone = 0;
+  const maxInFlight = runner.threads * 2 + 1;
+
+  try {
+    for (const { info, format } of inspected) {
+      const fileSummary: FileSummary = {
+        path: info.path,
+        format: formatName(format),
+        status: 'scanned',
+        events: 0,
+        bytes: info.size,
+        failures: 0,
+        detections: 0,
+      };
+      summaryFiles.push(fileSummary);
+      const reason = unsupportedReason(format);
+      if (reason || format.kind === 'empty') {
+        fileSummary.status = reason ? 'unsupported' : 'empty';
+        fileSummary.reason = reason;
+        bytesDone += info.size;
+        options.onFile?.(fileSummary);
+        continue;
+      }
+      const fileContext = {
+        path: info.path,
+        format: formatName(format),
+        year: options.year ?? info.mtime.getFullYear(),
+        timezone: options.timezone,
+      };
+      const recordFailure = (f: Failure): void => {
+        failures++;
+        fileSummary.failures++;
+        if (failureSamples.length < MAX_FAILURE_SAMPLES) failureSamples.push(f);
+      };
+      const fileBytesStart = bytesDone;
+      const text = readText(info, (n) => {
+        bytesDone = fileBytesStart + n;
+      });
+      const batches: AsyncIterable<Batch> =
+        format.kind === 'json'
+          ? jsonBatches(text, (e) => recordFailure({ path: info.path, line: e.line, reason: e.reason }))
+          : lineBatches(text, format.kind === 'text' ? format.format : undefined);
+
+      const queue: Promise<BatchResult>[] = [];
+      let seq = 0;
+      const merge = (r: BatchResult): void => {
+        for (const d of r.detections) {
+          d.vigil.event_index += fileSummary.events;
+          detections.push(d);
+          counter.add(d);
+        }
+        fileSummary.events += r.events;
+        fileSummary.detections += r.detections.length;
+        events += r.events;
+        failures += r.failureCount;
+        fileSummary.failures += r.failureCount;
+        for (const f of r.failures) if (failureSamples.length < MAX_FAILURE_SAMPLES) failureSamples.push(f);
+        options.onProgress?.({
+          bytesDone,
+          bytesTotal,
+          events,
+          detections: detections.length,
+          file: info.path,
+        });
+      };
+      try {
+        for await (const batch of batches) {
+          queue.push(runner.run({ seq: seq++, file: fileContext, batch }));
+          if (queue.length >= maxInFlight) merge(await queue.shift()!);
+        }
+        while (queue.length > 0) merge(await queue.shift()!);
+      } catch (err) {
+        // An unreadable file (bad gzip, I/O error) is reported; in-flight results are still merged.
+        await Promise.allSettled(queue);
+        fileSummary.status = 'error';
+        fileSummary.reason = (err as Error).message;
+      }
+      bytesDone = fileBytesStart + info.size;
+      options.onFile?.(fileSummary);
+    }
+  } finally {
+    await runner.close();
+  }
+
+  const elapsedMs = performance.now() - started;
+  const bySeverity = (severity: Diagnostic['severity']) => diagnostics.filter((d) => d.severity === severity);
+  const summary: ScanSummary = {
+    files: summaryFiles,
+    events,
+    bytes: bytesTotal,
+    elapsedMs,
+    eventsPerSecond: elapsedMs > 0 ? (events / elapsedMs) * 1000 : 0,
+    threads: runner.threads,
+    detections: detections.length,
+    byLevel: counter.byLevel,
+    byRule: counter.byRule(),
+    byTactic: counter.byTactic(),
+    failures,
+    failureSamples,
+    rules: {
+      files: options.ruleFiles,
+      loaded: detector.rules.length,
+      excludedByStatus: options.excludedByStatus,
+      inactive: bySeverity('inactive'),
+      unsupported: bySeverity('unsupported'),
+      errors: bySeverity('error'),
+      warnings: bySeverity('warning'),
+      unknownAttackTags: unknownAttackTags(detector.rules),
+    },
+  };
+  return { detections, summary };
+}

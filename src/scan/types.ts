@@ -1,0 +1,81 @@
+/**
+ * Shapes shared by the scan orchestrator, its worker threads and its outputs.
+ */
+import type { SigmaLevel } from '../detect/sigma/types.js';
+import type { Batch } from '../pipeline/sources/batcher.js';
+
+/** How a batch's records are to be decoded. */
+export interface FileContext {
+  readonly path: string;
+  /** `jsonl`, `json`, or a text format id (`syslog`, `w3c`, …). */
+  readonly format: string;
+  readonly year: number;
+  readonly timezone: string;
+}
+
+export interface BatchJob {
+  readonly seq: number;
+  readonly file: FileContext;
+  readonly batch: Batch;
+}
+
+/** A detection: ECS fields of the event and the rule, plus Vigil's explanation. */
+export interface DetectionRecord {
+  readonly '@timestamp'?: string;
+  readonly event: Record<string, unknown>;
+  readonly rule: {
+    readonly id?: string;
+    readonly name: string;
+    readonly level: SigmaLevel;
+    readonly status?: string;
+    readonly description?: string;
+    readonly author?: string;
+    readonly reference?: readonly string[];
+    readonly tags: readonly string[];
+    readonly ruleset: 'sigma';
+  };
+  readonly threat?: Record<string, unknown>;
+  readonly log: { readonly file: { readonly path: string } };
+  readonly vigil: {
+    readonly line: number;
+    /** 1-based index of the event among the file's decoded events. */
+    event_index: number;
+    readonly decoder: string;
+    readonly logsource: {
+      readonly product?: string;
+      readonly services: readonly string[];
+      readonly categories: readonly string[];
+    };
+    readonly match: {
+      readonly selections: readonly string[];
+      readonly fields: Readonly<Record<string, unknown>>;
+      readonly keywords: readonly string[];
+    };
+  };
+  readonly [ecs: string]: unknown;
+}
+
+/** A record that could not be decoded. */
+export interface Failure {
+  readonly path: string;
+  readonly line: number;
+  readonly reason: string;
+}
+
+/** What one batch produced. */
+export interface BatchResult {
+  readonly seq: number;
+  readonly events: number;
+  readonly detections: DetectionRecord[];
+  /** Up to {@link MAX_FAILURE_SAMPLES} failures; `failureCount` has them all. */
+  readonly failures: Failure[];
+  readonly failureCount: number;
+}
+
+export const MAX_FAILURE_SAMPLES = 50;
+
+/** Options of the per-batch work (shared by every worker). */
+export interface ProcessOptions {
+  readonly minLevel: SigmaLevel;
+  readonly includeOriginal: boolean;
+}
