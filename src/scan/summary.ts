@@ -24,7 +24,13 @@ export interface RuleCount {
   readonly title: string;
   readonly level: SigmaLevel;
   count: number;
+  /** Most frequent entities among this rule's detections: field → [value, count][] (top 5). */
+  top: Record<string, [string, number][]>;
 }
+
+/** Entity fields counted per rule, so that concentration (a brute force from one source) shows. */
+export const ENTITY_FIELDS = ['source.ip', 'user.name', 'host.name'] as const;
+const TOP_N = 5;
 
 export interface ScanSummary {
   readonly files: FileSummary[];
@@ -64,9 +70,19 @@ export function unknownAttackTags(rules: readonly ActiveRule[]): Record<string, 
   return out;
 }
 
+function entityValue(d: DetectionRecord, path: string): string | undefined {
+  let node: unknown = d;
+  for (const k of path.split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[k];
+  }
+  return typeof node === 'string' || typeof node === 'number' ? String(node) : undefined;
+}
+
 /** Accumulates detection counts into the summary. */
 export class DetectionCounter {
   private readonly rules = new Map<string, RuleCount>();
+  private readonly entities = new Map<string, Map<string, Map<string, number>>>();
   private readonly tactics = new Map<string, { id: string; name: string; count: number }>();
   readonly byLevel = emptyByLevel();
   total = 0;
@@ -76,9 +92,24 @@ export class DetectionCounter {
     const level = d.rule.level ?? DEFAULT_LEVEL;
     this.byLevel[level]++;
     const key = d.rule.id ?? d.rule.name;
-    const rc = this.rules.get(key) ?? { id: d.rule.id, title: d.rule.name, level, count: 0 };
+    const rc = this.rules.get(key) ?? { id: d.rule.id, title: d.rule.name, level, count: 0, top: {} };
     rc.count++;
     this.rules.set(key, rc);
+    let perField = this.entities.get(key);
+    if (!perField) {
+      perField = new Map();
+      this.entities.set(key, perField);
+    }
+    for (const f of ENTITY_FIELDS) {
+      const v = entityValue(d, f);
+      if (v === undefined) continue;
+      let counts = perField.get(f);
+      if (!counts) {
+        counts = new Map();
+        perField.set(f, counts);
+      }
+      counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
     const tactic = (d.threat?.tactic ?? undefined) as { id?: string[]; name?: string[] } | undefined;
     tactic?.id?.forEach((id, i) => {
       const t = this.tactics.get(id) ?? { id, name: tactic.name?.[i] ?? id, count: 0 };
@@ -88,6 +119,13 @@ export class DetectionCounter {
   }
 
   byRule(): RuleCount[] {
+    for (const [key, rc] of this.rules) {
+      const top: Record<string, [string, number][]> = {};
+      for (const [f, counts] of this.entities.get(key) ?? []) {
+        top[f] = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, TOP_N);
+      }
+      rc.top = top;
+    }
     return [...this.rules.values()].sort((a, b) => b.count - a.count || a.title.localeCompare(b.title));
   }
 

@@ -13,7 +13,7 @@ import type { EventCache, FieldStrings, FieldTable } from './event-cache.js';
 import { applyModifiers, type ItemSpec, ModifierError, type Operand } from './modifiers.js';
 import { compileRegex, RegexError } from './regex.js';
 import { compileStringPattern, type PatternShape } from './string-match.js';
-import type { ConditionNode, DetectionNode, SigmaRule } from './types.js';
+import type { ConditionNode, DetectionNode, SigmaRule, SigmaScalar } from './types.js';
 
 /** Why a rule could not be compiled, with the YAML path of the offending detection item. */
 export class CompileError extends Error {
@@ -22,36 +22,46 @@ export class CompileError extends Error {
     readonly path: string,
     readonly severity: 'error' | 'inactive' | 'unsupported',
     readonly code: string,
+    /** 1-based line of the offending item in its file. */
+    readonly line?: number,
   ) {
     super(message);
     this.name = 'CompileError';
   }
 }
 
-function toCompileError(err: unknown, path: string): CompileError {
+/**
+ * Regex features RE2 refuses by design (look-around, backreferences, possessive quantifiers,
+ * `\Z`): such a rule is valid PCRE that a linear-time engine cannot run, so it is reported as
+ * unsupported rather than invalid.
+ */
+const RE2_UNSUPPORTED = [
+  /unsupported Perl syntax/,
+  /invalid escape sequence: `\\[1-9Zk]/,
+  /invalid named capture: `\(\?<[=!]/,
+  /invalid nested repetition operator: `[^`]*\+`/,
+];
+
+function toCompileError(err: unknown, path: string, line: number | undefined): CompileError {
   if (err instanceof ModifierError) {
     return err.inactive
-      ? new CompileError(
-          errorMessage(ErrorCodes.RULE_PLACEHOLDER, err.message),
-          path,
-          'inactive',
-          ErrorCodes.RULE_PLACEHOLDER.code,
-        )
+      ? new CompileError(err.message, path, 'inactive', ErrorCodes.RULE_PLACEHOLDER.code, line)
       : new CompileError(
           errorMessage(ErrorCodes.RULE_MODIFIER, err.message),
           path,
           'error',
           ErrorCodes.RULE_MODIFIER.code,
+          line,
         );
   }
   if (err instanceof RegexError) {
-    // RE2 refuses look-around and backreferences by design: the rule is valid Sigma we cannot run.
-    const unsupported = /unsupported Perl syntax|invalid escape sequence: `\\[1-9]/.test(err.message);
+    const unsupported = RE2_UNSUPPORTED.some((re) => re.test(err.message));
     return new CompileError(
       errorMessage(ErrorCodes.RULE_REGEX, err.message),
       path,
       unsupported ? 'unsupported' : 'error',
       ErrorCodes.RULE_REGEX.code,
+      line,
     );
   }
   const message = err instanceof Error ? err.message : String(err);
@@ -60,6 +70,7 @@ function toCompileError(err: unknown, path: string): CompileError {
     path,
     'error',
     ErrorCodes.RULE_INVALID.code,
+    line,
   );
 }
 
@@ -71,6 +82,8 @@ export interface CompiledItem {
   /** Interned field id, or null for keyword searches. */
   readonly fieldId: number | null;
   readonly path: string;
+  /** The item's values as written in the rule (index-aligned with `spec.values`). */
+  readonly raw: readonly SigmaScalar[];
   /** Shapes of the string patterns, for the rule index (`undefined` when not plain strings). */
   readonly shapes: readonly PatternShape[] | undefined;
   readonly test: Test;
@@ -135,9 +148,13 @@ function compareNumber(op: 'lt' | 'lte' | 'gt' | 'gte', n: number): (x: number) 
   }
 }
 
-function parseNumber(s: string): number {
+/** Decimal numbers (with optional fraction and exponent) and `0x` hexadecimal, as Windows writes them. */
+const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^0[xX][0-9a-fA-F]+$/;
+
+/** Reads a field value as a number; anything else (`Infinity`, `0b101`, text) is NaN. */
+export function parseNumber(s: string): number {
   const t = s.trim();
-  return t === '' ? Number.NaN : Number(t);
+  return NUMBER_TEXT.test(t) ? Number(t) : Number.NaN;
 }
 
 function cidrPredicate(cidr: string): StringPredicate {
@@ -150,7 +167,8 @@ function cidrPredicate(cidr: string): StringPredicate {
   const [net, bits] = range;
   return (s) => {
     const text = s.trim();
-    if (!ipaddr.isValid(text)) return false;
+    // Only dotted-quad IPv4 and IPv6 text: ipaddr.js also reads "167772161", "10.1.2" and octal "010.1.2.3".
+    if (!ipaddr.IPv4.isValidFourPartDecimal(text) && !ipaddr.IPv6.isValid(text)) return false;
     const addr = ipaddr.process(text);
     if (addr.kind() !== net.kind()) return false;
     return (addr as ipaddr.IPv4).match(net as ipaddr.IPv4, bits);
@@ -309,9 +327,16 @@ function compileItemTest(
   if (spec.neq) {
     if (fieldId === null) throw new Error('"neq" must be applied to a field');
     const inner = test;
+    // A comparison with a field the event lacks is not "different": it does not match, as for fieldref.
+    const refIds = flat.flatMap((o) => (o.kind === 'fieldref' ? [fields.id(o.field)] : []));
     test = (c) => {
       const v = c.raw(fieldId);
-      return v !== undefined && v !== null && !inner(c);
+      if (v === undefined || v === null) return false;
+      for (let i = 0; i < refIds.length; i++) {
+        const r = c.raw(refIds[i]!);
+        if (r === undefined || r === null) return false;
+      }
+      return !inner(c);
     };
   }
   return { test, shapes: onlyStrings && !spec.neq ? shapes : undefined };
@@ -329,13 +354,14 @@ function compileNode(
       spec = applyModifiers(node.item, placeholders);
       compiled = compileItemTest(spec, fields);
     } catch (err) {
-      throw toCompileError(err, node.item.path);
+      throw toCompileError(err, node.item.path, node.item.line);
     }
     const { test, shapes } = compiled;
     const item: CompiledItem = {
       spec,
       fieldId: spec.field === null ? null : fields.id(spec.field),
       path: node.item.path,
+      raw: node.item.values,
       shapes,
       test,
     };
@@ -357,6 +383,7 @@ function compileNode(
       inactive.map((e) => e.path).join(', '),
       'inactive',
       inactive[0]!.code,
+      inactive[0]!.line,
     );
   }
   const tests = children.map((c) => c.test);
@@ -447,6 +474,7 @@ export function compileRule(
       inactive.map((e) => e.path).join(', '),
       'inactive',
       first.code,
+      first.line,
     );
   }
   const tests = rule.detection.conditions.map((c) => compileCondition(c, identifiers));

@@ -48,6 +48,9 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
+/** Deepest nesting of parentheses and `not` accepted (deeper conditions are rejected, not recursed). */
+export const MAX_CONDITION_DEPTH = 256;
+
 const KEYWORDS = new Set(['and', 'or', 'not', 'of', 'them', 'all', 'any']);
 
 function globToRegExp(pattern: string): RegExp {
@@ -66,6 +69,11 @@ function globToRegExp(pattern: string): RegExp {
 export function parseCondition(text: string, identifiers: readonly string[]): ConditionNode {
   const tokens = tokenize(text);
   let pos = 0;
+  let depth = 0;
+  const enter = (): void => {
+    if (++depth > MAX_CONDITION_DEPTH)
+      throw new ConditionError(`condition nests deeper than ${MAX_CONDITION_DEPTH} levels`);
+  };
   const known = new Set(identifiers);
 
   const peekWord = (): string | undefined => {
@@ -98,7 +106,10 @@ export function parseCondition(text: string, identifiers: readonly string[]): Co
   const parseNot = (): ConditionNode => {
     if (peekWord() === 'not') {
       pos++;
-      return { kind: 'not', child: parseNot() };
+      enter();
+      const child = parseNot();
+      depth--;
+      return { kind: 'not', child };
     }
     return parseOf();
   };
@@ -138,7 +149,9 @@ export function parseCondition(text: string, identifiers: readonly string[]): Co
     if (!tok) return fail('expected an identifier');
     if (tok.t === 'lparen') {
       pos++;
+      enter();
       const inner = parseOr();
+      depth--;
       if (tokens[pos]?.t !== 'rparen') return fail('expected ")"');
       pos++;
       return inner;

@@ -4,7 +4,9 @@
  * Source: Sigma specification v2.1, `sigma-appendix-modifiers.md`, "Time Modifiers": the part is
  * read from the date as written, with no time zone or format conversion. Accepted shapes:
  * ISO 8601 / RFC 3339 (`2019-03-02T08:51:00.008Z`, `2019-03-02 08:51:00.008`) and epoch numbers
- * (seconds, or milliseconds when above 1e11), read in UTC. `week` is the ISO 8601 week number.
+ * (seconds, or milliseconds when above 1e11), read in UTC. `week` is the ISO 8601 week number
+ * (1–53; the appendix says 1–52, but ISO years have 53 weeks). A date without a time has no
+ * `hour` or `minute` (no match rather than 0).
  */
 import type { TimePart } from './modifiers.js';
 
@@ -49,11 +51,12 @@ export function datePart(value: string, part: TimePart): number | undefined {
   } else {
     return undefined;
   }
+  const hasTime = m ? m[4] !== undefined : true;
   switch (part) {
     case 'minute':
-      return mi;
+      return hasTime ? mi : undefined;
     case 'hour':
-      return h;
+      return hasTime ? h : undefined;
     case 'day':
       return d;
     case 'month':

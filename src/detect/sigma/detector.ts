@@ -12,7 +12,6 @@ import { EventCache, FieldTable } from './event-cache.js';
 import { applyFilters } from './filters.js';
 import { compileRegex } from './regex.js';
 import { buildRoute, candidates, logsourceMatches, type Route, requiredValues } from './rule-index.js';
-import { formatSigmaString } from './sigma-string.js';
 import { compileStringPattern } from './string-match.js';
 import type { Diagnostic, FieldValue, SigmaEvent, SigmaFilter, SigmaRule } from './types.js';
 
@@ -79,21 +78,19 @@ function explainNode(
     }
     return;
   }
+  // Which of the item's values were found: re-test each value's alternatives (only for matches).
   const hay = item.spec.cased ? cache.keywords() : cache.keywordsLower();
-  for (const alternatives of item.spec.values) {
-    for (const o of alternatives) {
-      let hit = false;
-      if (o.kind === 'string') hit = hay.some(compileStringPattern(o.s, item.spec.cased).test);
-      else if (o.kind === 'regex') {
+  item.spec.values.forEach((alternatives, i) => {
+    const hit = alternatives.some((o) => {
+      if (o.kind === 'string') return hay.some(compileStringPattern(o.s, item.spec.cased).test);
+      if (o.kind === 'regex') {
         const re = compileRegex(o.pattern, o);
-        hit = cache.keywords().some((k) => re.test(k));
+        return cache.keywords().some((k) => re.test(k));
       }
-      if (hit) {
-        keywords.push(o.kind === 'string' ? formatSigmaString(o.s) : o.kind === 'regex' ? o.pattern : '');
-        break;
-      }
-    }
-  }
+      return false;
+    });
+    if (hit) keywords.push(String(item.raw[i]));
+  });
 }
 
 /**
@@ -106,10 +103,43 @@ function explainNode(
  */
 export function createDetector(rules: readonly SigmaRule[], options: DetectorOptions = {}): Detector {
   const diagnostics: Diagnostic[] = [];
-  const merged = applyFilters(rules, options.filters ?? [], diagnostics);
   const fields = new FieldTable();
   const eventIdField = fields.id('EventID');
   const placeholders = options.placeholders ?? new Map<string, readonly string[]>();
+  // A filter that does not compile is dropped with its own diagnostic; the rules it names stay.
+  const filters = (options.filters ?? []).filter((filter) => {
+    try {
+      compileRule(
+        {
+          ...filter,
+          kind: 'rule',
+          references: [],
+          tags: [],
+          falsepositives: [],
+          fields: [],
+          related: [],
+          scope: [],
+        },
+        fields,
+        placeholders,
+      );
+      return true;
+    } catch (err) {
+      if (!(err instanceof CompileError)) throw err;
+      diagnostics.push({
+        severity: err.severity === 'inactive' ? 'inactive' : 'error',
+        code: err.code,
+        message: `${err.message} (the filter is not applied)`,
+        source: filter.source,
+        ruleId: filter.id,
+        title: filter.title,
+        path: err.path,
+        line: err.line,
+      });
+      return false;
+    }
+  });
+  const merged = applyFilters(rules, filters, diagnostics);
   const active: ActiveRule[] = [];
   for (const rule of merged) {
     try {
@@ -125,6 +155,7 @@ export function createDetector(rules: readonly SigmaRule[], options: DetectorOpt
         ruleId: rule.id,
         title: rule.title,
         path: err.path,
+        line: err.line,
       });
     }
   }

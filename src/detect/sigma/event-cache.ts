@@ -6,6 +6,7 @@
  * increment instead of clearing arrays. A field is fetched, stringified and lower-cased at most
  * once per event however many rules ask for it.
  */
+import { foldCase } from './case-fold.js';
 import type { FieldValue, SigmaEvent } from './types.js';
 
 /** A field value as matchers see it: one string, several (arrays), `null`, or absent. */
@@ -72,9 +73,9 @@ export function toFieldStrings(v: FieldValue | undefined): FieldStrings {
 }
 
 function lowerStrings(v: FieldStrings): FieldStrings {
-  if (typeof v === 'string') return v.toLowerCase();
+  if (typeof v === 'string') return foldCase(v);
   if (v === null || v === undefined) return v;
-  return v.map((s) => s.toLowerCase());
+  return v.map(foldCase);
 }
 
 /** The memo for the event being matched. One instance per detector; not shared across threads. */
@@ -141,7 +142,7 @@ export class EventCache {
     const out: string[] = [];
     for (const v of this.event!.keywordValues()) collect(v, out);
     this.keywordStrs = out;
-    this.keywordLowers = out.map((s) => s.toLowerCase());
+    this.keywordLowers = out.map(foldCase);
     this.keywordEpoch = this.epoch;
   }
 

@@ -194,7 +194,9 @@ function toNumber(w: Working, modifier: string): number {
   if (w.kind === 'number') return w.n;
   if (w.kind === 'str' && !hasSpecial(w.s)) {
     const text = plainText(w.s).trim();
-    const n = text === '' ? Number.NaN : Number(text);
+    const n = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^0[xX][0-9a-fA-F]+$/.test(text)
+      ? Number(text)
+      : Number.NaN;
     if (Number.isFinite(n)) return n;
   }
   throw new ModifierError(`"${modifier}" needs a number`);

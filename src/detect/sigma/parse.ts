@@ -110,48 +110,52 @@ function parseValues(v: Json, path: (string | number)[]): SigmaScalar[] {
   throw invalid('a field value must be a scalar or a list of scalars', path);
 }
 
-function parseItem(key: string, value: Json, path: (string | number)[]): DetectionItem {
+/** Resolves a YAML path to its 1-based line in the file. */
+type Locate = (path: readonly (string | number)[]) => number | undefined;
+
+function makeItem(
+  field: string | null,
+  modifiers: string[],
+  values: SigmaScalar[],
+  path: (string | number)[],
+  locate: Locate,
+): DetectionItem {
+  return { field, modifiers, values, path: pathText(path), line: locate(path) };
+}
+
+function parseItem(key: string, value: Json, path: (string | number)[], locate: Locate): DetectionItem {
   const [fieldPart, ...modifiers] = key.split('|');
   const field = fieldPart === undefined || fieldPart === '' ? null : fieldPart;
   for (const m of modifiers) {
     if (m === '') throw invalid(`empty modifier in "${key}"`, path);
   }
-  return { field, modifiers, values: parseValues(value, path), path: pathText(path) };
+  return makeItem(field, modifiers, parseValues(value, path), path, locate);
 }
 
-function parseMap(map: Record<string, Json>, path: (string | number)[]): DetectionNode {
+function parseMap(map: Record<string, Json>, path: (string | number)[], locate: Locate): DetectionNode {
   const keys = Object.keys(map);
   if (keys.length === 0) throw invalid('empty map in search identifier', path);
   const children = keys.map<DetectionNode>((k) => ({
     kind: 'item',
-    item: parseItem(k, map[k]!, [...path, k]),
+    item: parseItem(k, map[k]!, [...path, k], locate),
   }));
   return children.length === 1 ? children[0]! : { kind: 'and', children };
 }
 
 /** Parses the body of one search identifier (spec: "Search-Identifier", "Lists", "Maps"). */
-function parseIdentifier(v: Json, path: (string | number)[]): DetectionNode {
-  if (isObject(v)) return parseMap(v, path);
+function parseIdentifier(v: Json, path: (string | number)[], locate: Locate): DetectionNode {
+  if (isObject(v)) return parseMap(v, path, locate);
   if (Array.isArray(v)) {
     if (v.length === 0) throw invalid('empty list in search identifier', path);
-    if (v.every(isScalar)) {
-      return { kind: 'item', item: { field: null, modifiers: [], values: v, path: pathText(path) } };
-    }
+    if (v.every(isScalar)) return { kind: 'item', item: makeItem(null, [], v, path, locate) };
     const children = v.map<DetectionNode>((el, i) => {
-      if (isObject(el)) return parseMap(el, [...path, i]);
-      if (isScalar(el)) {
-        return {
-          kind: 'item',
-          item: { field: null, modifiers: [], values: [el], path: pathText([...path, i]) },
-        };
-      }
+      if (isObject(el)) return parseMap(el, [...path, i], locate);
+      if (isScalar(el)) return { kind: 'item', item: makeItem(null, [], [el], [...path, i], locate) };
       throw invalid('nested lists are not allowed in a search identifier', [...path, i]);
     });
     return children.length === 1 ? children[0]! : { kind: 'or', children };
   }
-  if (isScalar(v) && v !== null) {
-    return { kind: 'item', item: { field: null, modifiers: [], values: [v], path: pathText(path) } };
-  }
+  if (isScalar(v) && v !== null) return { kind: 'item', item: makeItem(null, [], [v], path, locate) };
   throw invalid('a search identifier must be a map, a list or a string', path);
 }
 
@@ -163,6 +167,7 @@ function parseDetection(
   section: string,
   skip: ReadonlySet<string>,
   warnings: RuleProblem[],
+  locate: Locate,
 ): Detection {
   if (!isObject(v)) throw invalid(`"${section}" is required and must be a map`, [section]);
   const identifiers = new Map<string, DetectionNode>();
@@ -179,7 +184,7 @@ function parseDetection(
       );
       continue;
     }
-    identifiers.set(name, parseIdentifier(body, [section, name]));
+    identifiers.set(name, parseIdentifier(body, [section, name], locate));
   }
   const rawCondition = v.condition;
   let conditionText: string[];
@@ -241,7 +246,12 @@ function parseTitle(doc: Record<string, Json>): string {
   return title;
 }
 
-function buildRule(doc: Record<string, Json>, source: RuleSource, warnings: RuleProblem[]): SigmaRule {
+function buildRule(
+  doc: Record<string, Json>,
+  source: RuleSource,
+  warnings: RuleProblem[],
+  locate: Locate,
+): SigmaRule {
   const title = parseTitle(doc);
   const status = optionalString(doc, 'status');
   const level = optionalString(doc, 'level');
@@ -281,7 +291,7 @@ function buildRule(doc: Record<string, Json>, source: RuleSource, warnings: Rule
     related: parseRelated(doc),
     scope: stringList(doc, 'scope'),
     logsource: parseLogSource(doc.logsource),
-    detection: parseDetection(doc.detection, 'detection', new Set(), warnings),
+    detection: parseDetection(doc.detection, 'detection', new Set(), warnings, locate),
     source,
   };
   if (rule.taxonomy !== undefined && rule.taxonomy !== 'sigma') {
@@ -298,7 +308,12 @@ function buildRule(doc: Record<string, Json>, source: RuleSource, warnings: Rule
   return rule;
 }
 
-function buildFilter(doc: Record<string, Json>, source: RuleSource, warnings: RuleProblem[]): SigmaFilter {
+function buildFilter(
+  doc: Record<string, Json>,
+  source: RuleSource,
+  warnings: RuleProblem[],
+  locate: Locate,
+): SigmaFilter {
   const title = parseTitle(doc);
   const filter = doc.filter;
   if (!isObject(filter)) throw invalid('"filter" must be a map', ['filter']);
@@ -310,9 +325,28 @@ function buildFilter(doc: Record<string, Json>, source: RuleSource, warnings: Ru
     id: optionalString(doc, 'id'),
     logsource: parseLogSource(doc.logsource),
     rules,
-    detection: parseDetection(filter, 'filter', new Set(['rules']), warnings),
+    detection: parseDetection(filter, 'filter', new Set(['rules']), warnings, locate),
     source,
   };
+}
+
+/**
+ * YAML integers are read as bigints (so that 9007199254740993 keeps its digits); those that fit a
+ * double exactly become numbers, the others their decimal text (Sigma compares values as strings).
+ */
+function normalizeNumbers(v: unknown): unknown {
+  if (typeof v === 'bigint') {
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(v)
+      : v.toString();
+  }
+  if (Array.isArray(v)) return v.map(normalizeNumbers);
+  if (typeof v === 'object' && v !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = normalizeNumbers(x);
+    return out;
+  }
+  return v;
 }
 
 function lineOf(
@@ -355,22 +389,37 @@ export function parseRules(yamlText: string, path: string): ParseResult {
   const filters: SigmaFilter[] = [];
   const diagnostics: Diagnostic[] = [];
   const counter = new LineCounter();
-  const docs = parseAllDocuments(yamlText, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
+  const docs = parseAllDocuments(yamlText, {
+    lineCounter: counter,
+    uniqueKeys: true,
+    prettyErrors: false,
+    intAsBigInt: true,
+  });
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, index) => {
     const source: RuleSource = { path, document: index };
-    if (doc.errors.length > 0) {
-      const err = doc.errors[0]!;
+    const yamlError = (message: string, offset?: number): void => {
       diagnostics.push({
         severity: 'error',
         code: ErrorCodes.RULE_YAML.code,
-        message: errorMessage(ErrorCodes.RULE_YAML, err.message.split('\n')[0]),
+        message: errorMessage(ErrorCodes.RULE_YAML, message.split('\n')[0]),
         source,
-        line: err.linePos?.[0]?.line,
+        line: offset === undefined ? undefined : counter.linePos(offset).line,
       });
+    };
+    if (doc.errors.length > 0) {
+      const err = doc.errors[0]!;
+      yamlError(err.message, err.pos[0]);
       return;
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      // Aliases are resolved here; undefined anchors and alias bombs throw.
+      value = normalizeNumbers(doc.toJS({ maxAliasCount: 100 }));
+    } catch (err) {
+      yamlError(err instanceof Error ? err.message : String(err), doc.range[0]);
+      return;
+    }
     if (value === null || value === undefined) return;
     const meta = isObject(value) ? value : undefined;
     const ruleId = typeof meta?.id === 'string' ? meta.id : undefined;
@@ -412,8 +461,10 @@ export function parseRules(yamlText: string, path: string): ParseResult {
           ['correlation'],
         );
       }
-      if ('filter' in meta && !('detection' in meta)) filters.push(buildFilter(meta, source, warnings));
-      else rules.push(buildRule(meta, source, warnings));
+      const locate: Locate = (path) => lineOf(doc, counter, path);
+      if ('filter' in meta && !('detection' in meta))
+        filters.push(buildFilter(meta, source, warnings, locate));
+      else rules.push(buildRule(meta, source, warnings, locate));
       warnings.forEach(report);
     } catch (err) {
       if (err instanceof RuleProblem) report(err);

@@ -7,6 +7,7 @@
  * (greedy leftmost is exact for `*`), and `?` matches one UTF-16 code unit. Case-insensitive
  * patterns are lower-cased once here; the caller passes lower-cased input.
  */
+import { foldCase } from './case-fold.js';
 import { QMARK, type SigmaString, STAR } from './sigma-string.js';
 
 /** The shape a pattern compiled to; the rule index reads it to find required literals. */
@@ -75,7 +76,55 @@ function buildSegments(parts: readonly (string | typeof STAR | typeof QMARK)[]):
   return { segments, leadingStar: parts[0] === STAR, trailingStar: parts[parts.length - 1] === STAR };
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * Glob match over code points, for inputs with surrogate pairs when the pattern has `?` (which
+ * stands for one character, not one UTF-16 code unit). Same algorithm as {@link globMatcher}.
+ */
+function globByCodePoint(parts: readonly (string | typeof STAR | typeof QMARK)[], input: string): boolean {
+  type Seg = (string | null)[];
+  const segs: Seg[] = [[]];
+  for (const p of parts) {
+    if (p === STAR) segs.push([]);
+    else if (p === QMARK) segs[segs.length - 1]!.push(null);
+    else segs[segs.length - 1]!.push(...Array.from(p));
+  }
+  const chars = Array.from(input);
+  const at = (i: number, seg: Seg): boolean => {
+    if (i < 0 || i + seg.length > chars.length) return false;
+    for (let k = 0; k < seg.length; k++) if (seg[k] !== null && seg[k] !== chars[i + k]) return false;
+    return true;
+  };
+  const first = segs[0]!;
+  const last = segs[segs.length - 1]!;
+  if (segs.length === 1) return chars.length === first.length && at(0, first);
+  if (chars.length < first.length + last.length || !at(0, first)) return false;
+  const end = chars.length - last.length;
+  if (!at(end, last)) return false;
+  let pos = first.length;
+  for (const seg of segs.slice(1, -1)) {
+    if (seg.length === 0) continue;
+    let found = -1;
+    for (let i = pos; i + seg.length <= end; i++) {
+      if (at(i, seg)) {
+        found = i;
+        break;
+      }
+    }
+    if (found < 0) return false;
+    pos = found + seg.length;
+  }
+  return true;
+}
+
 function globMatcher(parts: readonly (string | typeof STAR | typeof QMARK)[]): (input: string) => boolean {
+  const units = globByCodeUnit(parts);
+  if (!parts.includes(QMARK)) return units;
+  return (input) => (SURROGATE.test(input) ? globByCodePoint(parts, input) : units(input));
+}
+
+function globByCodeUnit(parts: readonly (string | typeof STAR | typeof QMARK)[]): (input: string) => boolean {
   const { segments } = buildSegments(parts);
   // segments.length >= 1; with n stars there are n+1 segments (possibly empty at the ends).
   const first = segments[0]!;
@@ -107,7 +156,7 @@ function globMatcher(parts: readonly (string | typeof STAR | typeof QMARK)[]): (
  */
 export function compileStringPattern(s: SigmaString, cased: boolean): StringMatcher {
   const parts = s.parts.map((p) => {
-    if (typeof p === 'string') return cased ? p : p.toLowerCase();
+    if (typeof p === 'string') return cased ? p : foldCase(p);
     if (p === STAR || p === QMARK) return p;
     throw new TypeError('unresolved placeholder');
   });

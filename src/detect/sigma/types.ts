@@ -41,6 +41,8 @@ export interface DetectionItem {
   readonly values: readonly SigmaScalar[];
   /** YAML path of the item, e.g. `detection.selection.Image|endswith`. */
   readonly path: string;
+  /** 1-based line of the item in its file, when known. */
+  readonly line?: number;
 }
 
 /**

@@ -64,26 +64,49 @@ function who(d: DetectionRecord): string {
   return [user, src].filter((x) => x !== '').join(' ');
 }
 
-/** The timeline table. */
+const LEVEL_TAG: Readonly<Record<SigmaLevel, string>> = {
+  informational: 'INFO',
+  low: 'LOW',
+  medium: 'MEDIUM',
+  high: 'HIGH',
+  critical: 'CRITICAL',
+};
+
+function wrap(textValue: string, width: number, indent: string): string {
+  if (textValue.length <= width) return `${indent}${textValue}`;
+  const out: string[] = [];
+  for (let i = 0; i < textValue.length; i += width) out.push(`${indent}${textValue.slice(i, i + width)}`);
+  return out.join('\n');
+}
+
+/**
+ * The timeline: one block per detection, in event-time order —
+ * time, level, rule, ATT&CK ids; then entities and where it was found; then what matched.
+ */
 export function renderTimeline(detections: readonly DetectionRecord[], style: TextStyle): string {
   if (detections.length === 0) return 'No detections.\n';
-  const fixed = [25, 14, 40, 18, 22];
-  const details = Math.max(30, style.width - fixed.reduce((a, b) => a + b, 0) - 12);
-  const t = table(['Timestamp', 'Level', 'Rule', 'Host', 'User / Source', 'Details'], style, [
-    ...fixed,
-    details,
-  ]);
+  const out: string[] = [];
+  const dim = (s: string): string => (style.color ? pc.dim(s) : s);
   for (const d of timeline(detections)) {
-    t.push([
-      d['@timestamp'] ?? '-',
-      paint(style, d.rule.level, d.rule.level),
-      d.rule.name,
-      text(field(d, 'host.name')) || '-',
-      who(d) || '-',
-      `${matchDetails(d, 200)}\n${pc.dim(`${d.log.file.path}:${d.vigil.line}`)}`,
-    ]);
+    const techniques = [field(d, 'threat.technique.subtechnique.id'), field(d, 'threat.technique.id')]
+      .flatMap((v) => (Array.isArray(v) ? v : []))
+      .filter((v, i, all) => all.findIndex((x) => String(x).startsWith(String(v))) === i);
+    const head = `${d['@timestamp'] ?? '(no timestamp)'}  ${paint(style, d.rule.level, LEVEL_TAG[d.rule.level].padEnd(8))}  ${d.rule.name}${techniques.length > 0 ? dim(`  [${techniques.join(', ')}]`) : ''}`;
+    const entities = [
+      ['host', field(d, 'host.name')],
+      ['user', field(d, 'user.name')],
+      ['source', field(d, 'source.ip')],
+      ['process', field(d, 'process.executable')],
+    ]
+      .filter(([, v]) => v !== undefined && v !== null && v !== '')
+      .map(([k, v]) => `${k}=${text(v)}`)
+      .join(' ');
+    out.push(head);
+    out.push(`    ${entities}${entities ? '  ' : ''}${dim(`${d.log.file.path}:${d.vigil.line}`)}`);
+    const details = matchDetails(d, 300);
+    if (details) out.push(wrap(details, Math.max(40, style.width - 6), '    '));
   }
-  return `${t.toString()}\n`;
+  return `${out.join('\n')}\n`;
 }
 
 function reasons(list: readonly Diagnostic[], max: number): string[] {
@@ -128,9 +151,21 @@ export function renderSummary(s: ScanSummary, style: TextStyle): string {
   );
   if (s.byRule.length > 0) {
     out.push('    by rule:');
-    const t = table(['Count', 'Level', 'Rule', 'Id'], style);
-    for (const r of s.byRule.slice(0, 25))
-      t.push([String(r.count), paint(style, r.level, r.level), r.title, r.id ?? '']);
+    const t = table(['Count', 'Level', 'Rule', 'Top entities', 'Id'], style);
+    for (const r of s.byRule.slice(0, 25)) {
+      // Entities that repeat across a rule's detections (one source behind a brute force, …).
+      const top = Object.entries(r.top)
+        .filter(([, values]) => values.length > 0 && values[0]![1] > 1)
+        .map(
+          ([f, values]) =>
+            `${f}: ${values
+              .slice(0, 3)
+              .map(([v, n]) => `${v} ×${n}`)
+              .join(', ')}`,
+        )
+        .join('; ');
+      t.push([String(r.count), paint(style, r.level, r.level), r.title, top, r.id ?? '']);
+    }
     out.push(t.toString().replace(/^/gm, '      '));
     if (s.byRule.length > 25) out.push(`      … ${s.byRule.length - 25} more rules`);
   }

@@ -187,6 +187,21 @@ function splitUser(user: FieldValue | undefined): { name?: string; domain?: stri
   return i > 0 ? { domain: user.slice(0, i), name: user.slice(i + 1) } : { name: user };
 }
 
+/** Security events about group membership, where TargetUserName names the group. */
+const GROUP_MEMBERSHIP_EVENTS: ReadonlySet<number> = new Set([4728, 4729, 4732, 4733, 4746, 4747, 4751, 4752, 4756, 4757, 4761, 4762]);
+
+function finishCategories(e: FieldEvent, doc: EcsDocument): EcsDocument {
+  for (const c of e.logsource.categories) {
+    const mapped = ECS_CATEGORY[c];
+    if (mapped) {
+      setEcs(doc, 'event.category', [mapped[0]]);
+      setEcs(doc, 'event.type', [mapped[1]]);
+      break;
+    }
+  }
+  return doc;
+}
+
 const ecsBuilders = new WeakMap<DecodeOptions, EcsBuilder>();
 
 function windowsEcs(options: DecodeOptions): EcsBuilder {
@@ -200,10 +215,20 @@ function windowsEcs(options: DecodeOptions): EcsBuilder {
       normalizeTimestamp(e.get('TimeCreated'), options) ??
       normalizeTimestamp(e.get('UtcTime'), { ...options, timezone: 'UTC' });
     setEcs(doc, '@timestamp', ts);
-    const id = e.get('EventID');
-    setEcs(doc, 'event.code', id === undefined || id === null ? undefined : String(id));
+    const eventId = e.get('EventID');
+    setEcs(doc, 'event.code', eventId === undefined || eventId === null ? undefined : String(eventId));
     setEcs(doc, 'event.module', e.logsource.services[0]);
     for (const [ecs, names] of ECS_FROM_FIELDS) setEcs(doc, ecs, pick(e, names));
+    const id = e.get('EventID');
+    if (typeof id === 'number' && GROUP_MEMBERSHIP_EVENTS.has(id)) {
+      // TargetUserName is the group here; the member is the user.
+      setEcs(doc, 'group.name', pick(e, ['TargetUserName']));
+      setEcs(doc, 'group.domain', pick(e, ['TargetDomainName']));
+      setEcs(doc, 'group.id', pick(e, ['TargetSid']));
+      setEcs(doc, 'user.id', pick(e, ['MemberSid']));
+      setEcs(doc, 'user.name', pick(e, ['MemberName']));
+      return finishCategories(e, doc);
+    }
     const sysmonUser = splitUser(pick(e, ['User']));
     const user = sysmonUser.name
       ? sysmonUser
@@ -213,15 +238,7 @@ function windowsEcs(options: DecodeOptions): EcsBuilder {
         };
     setEcs(doc, 'user.name', user.name);
     setEcs(doc, 'user.domain', user.domain);
-    for (const c of e.logsource.categories) {
-      const mapped = ECS_CATEGORY[c];
-      if (mapped) {
-        setEcs(doc, 'event.category', [mapped[0]]);
-        setEcs(doc, 'event.type', [mapped[1]]);
-        break;
-      }
-    }
-    return doc;
+    return finishCategories(e, doc);
   };
   ecsBuilders.set(options, builder);
   return builder;
