@@ -50,6 +50,7 @@ export interface ScanCommandOptions {
   threads?: string;
   progress: boolean;
   includeOriginal: boolean;
+  prefilter: boolean;
   quiet: boolean;
 }
 
@@ -142,6 +143,7 @@ export async function scanCommand(paths: string[], opts: ScanCommandOptions, io:
       timezone,
       minLevel,
       includeOriginal: opts.includeOriginal,
+      prefilter: opts.prefilter,
       threads,
       onProgress: bar?.update,
     });
@@ -221,6 +223,7 @@ export function registerScan(program: Command, io: CommandIO, setExit: (code: nu
     .option('--timezone <zone>', 'IANA time zone for timestamps without an offset', 'UTC')
     .option('--threads <n>', 'worker threads (default: available CPUs; small inputs run on one)')
     .option('--no-progress', 'no progress bar (it only shows on a terminal anyway)')
+    .option('--no-prefilter', 'parse every JSON line (default: skip lines no rule can match, unparsed)')
     .option('--include-original', 'copy each matched raw record into event.original', false)
     .option('-q, --quiet', 'no progress bar and no summary on stderr', false)
     .action(async (paths: string[], opts: ScanCommandOptions) => {

@@ -6,6 +6,7 @@ import type { Detector } from '../detect/sigma/detector.js';
 import { decodeJson } from '../pipeline/decoders/json.js';
 import { isDecodeFailure, textFormat } from '../pipeline/decoders/text.js';
 import type { DecodedEvent, DecodeOptions } from '../pipeline/decoders/types.js';
+import type { RawPrefilter } from '../pipeline/prefilter.js';
 import { DEFAULT_LEVEL, detectionRecord, levelRank } from './detection.js';
 import {
   type BatchJob,
@@ -18,12 +19,13 @@ import {
 
 const decodeOptionsCache = new Map<string, DecodeOptions>();
 
-/** One shared DecodeOptions object per (year, zone), so decoders can memoize on it. */
-function decodeOptions(year: number, timezone: string): DecodeOptions {
-  const key = `${year}|${timezone}`;
+/** One shared DecodeOptions object per (year, zone, latest), so decoders can memoize on it. */
+function decodeOptions(year: number, timezone: string, latest: number | undefined): DecodeOptions {
+  const key = `${year}|${timezone}|${latest ?? ''}`;
   let o = decodeOptionsCache.get(key);
   if (!o) {
-    o = Object.freeze({ year, timezone });
+    o = Object.freeze({ year, timezone, latest });
+    if (decodeOptionsCache.size > 10_000) decodeOptionsCache.clear();
     decodeOptionsCache.set(key, o);
   }
   return o;
@@ -33,10 +35,19 @@ function describeJsonError(err: unknown): string {
   return `invalid JSON: ${err instanceof Error ? err.message : String(err)}`;
 }
 
-/** Processes one batch. Never throws for bad input: bad records become failures. */
-export function processBatch(job: BatchJob, detector: Detector, options: ProcessOptions): BatchResult {
+/**
+ * Processes one batch. Never throws for bad input: bad records become failures.
+ * @param prefilter - skips JSON lines no rule can match without parsing them (they still count as
+ *   events); omitted, every line is parsed
+ */
+export function processBatch(
+  job: BatchJob,
+  detector: Detector,
+  options: ProcessOptions,
+  prefilter?: RawPrefilter,
+): BatchResult {
   const { file, batch } = job;
-  const decode = decodeOptions(file.year, file.timezone);
+  const decode = decodeOptions(file.year, file.timezone, file.latest);
   const minRank = levelRank(options.minLevel);
   const detections: DetectionRecord[] = [];
   const failures: Failure[] = [];
@@ -91,7 +102,11 @@ export function processBatch(job: BatchJob, detector: Detector, options: Process
       let e = end;
       while (s < e && text.charCodeAt(s) <= 32) s++;
       while (e > s && text.charCodeAt(e - 1) <= 32) e--;
-      if (e > s) handleJson(text.slice(s, e), line);
+      if (e > s) {
+        const record = text.slice(s, e);
+        if (prefilter === undefined || prefilter.mayMatch(record)) handleJson(record, line);
+        else events++;
+      }
       line++;
       start = end + 1;
     }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Detector } from '../detect/sigma/detector.js';
 import type { SigmaFilter, SigmaRule } from '../detect/sigma/types.js';
+import { createWindowsJsonPrefilter } from '../pipeline/prefilter.js';
 import { processBatch } from './process-batch.js';
 import type { BatchJob, BatchResult, ProcessOptions } from './types.js';
 
@@ -27,9 +28,10 @@ export interface BatchRunner {
 
 /** Processes jobs on the calling thread. */
 export function inlineRunner(detector: Detector, options: ProcessOptions): BatchRunner {
+  const prefilter = options.prefilter ? createWindowsJsonPrefilter(detector) : undefined;
   return {
     threads: 1,
-    run: async (job) => processBatch(job, detector, options),
+    run: async (job) => processBatch(job, detector, options, prefilter),
     close: async () => {},
   };
 }

@@ -34,6 +34,8 @@ export interface ScanOptions {
   readonly timezone: string;
   readonly minLevel: SigmaLevel;
   readonly includeOriginal: boolean;
+  /** Pre-filter raw JSON lines before parsing (default true). */
+  readonly prefilter?: boolean;
   /** Worker threads; 1 runs inline. Default: available parallelism. */
   readonly threads?: number;
   /** Inputs smaller than this (bytes) run inline whatever `threads` says (worker start-up costs more). */
@@ -102,7 +104,11 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     placeholders: options.placeholders,
   });
   const diagnostics = [...options.ruleDiagnostics, ...detector.diagnostics];
-  const processOptions = { minLevel: options.minLevel, includeOriginal: options.includeOriginal };
+  const processOptions = {
+    minLevel: options.minLevel,
+    includeOriginal: options.includeOriginal,
+    prefilter: options.prefilter ?? true,
+  };
 
   const files: string[] = [];
   const summaryFiles: FileSummary[] = [];
@@ -192,6 +198,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
         format: formatName(format),
         year: options.year ?? info.mtime.getFullYear(),
         timezone: options.timezone,
+        latest: options.year === undefined ? info.mtime.getTime() : undefined,
       };
       const recordFailure = (f: Failure): void => {
         failures++;

@@ -11,6 +11,8 @@ export interface FileContext {
   readonly format: string;
   readonly year: number;
   readonly timezone: string;
+  /** The file's modification time (ms), for year rollover, when the year was not given. */
+  readonly latest?: number;
 }
 
 export interface BatchJob {
@@ -78,4 +80,6 @@ export const MAX_FAILURE_SAMPLES = 50;
 export interface ProcessOptions {
   readonly minLevel: SigmaLevel;
   readonly includeOriginal: boolean;
+  /** Skip JSON lines no rule can match before parsing them (see pipeline/prefilter.ts). */
+  readonly prefilter: boolean;
 }

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDetector } from '../detect/sigma/detector.js';
 import '../pipeline/decoders/register.js';
+import { createWindowsJsonPrefilter } from '../pipeline/prefilter.js';
 import { processBatch } from './process-batch.js';
 import type { WorkerInit } from './runner.js';
 import type { BatchJob } from './types.js';
@@ -14,10 +15,11 @@ const detector = createDetector(init.rules, {
   filters: init.filters,
   placeholders: new Map(init.placeholders),
 });
+const prefilter = init.options.prefilter ? createWindowsJsonPrefilter(detector) : undefined;
 const port = parentPort!;
 port.on('message', (job: BatchJob) => {
   try {
-    port.postMessage({ ok: true, result: processBatch(job, detector, init.options) });
+    port.postMessage({ ok: true, result: processBatch(job, detector, init.options, prefilter) });
   } catch (err) {
     port.postMessage({
       ok: false,

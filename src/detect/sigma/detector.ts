@@ -13,7 +13,7 @@ import { applyFilters } from './filters.js';
 import { compileRegex } from './regex.js';
 import { buildRoute, candidates, logsourceMatches, type Route, requiredValues } from './rule-index.js';
 import { compileStringPattern } from './string-match.js';
-import type { Diagnostic, FieldValue, SigmaEvent, SigmaFilter, SigmaRule } from './types.js';
+import type { Diagnostic, EventLogSource, FieldValue, SigmaEvent, SigmaFilter, SigmaRule } from './types.js';
 
 /** A rule the detector runs. `index` is its position in load order (matches are reported in it). */
 export interface ActiveRule {
@@ -52,6 +52,12 @@ export interface Detector {
   match(event: SigmaEvent): readonly ActiveRule[];
   /** Explains a match found by {@link Detector.match} for the same event. */
   explain(event: SigmaEvent, rule: ActiveRule): Explanation;
+  /**
+   * The rules an event of this logsource with this `EventID` (text, case-folded; `undefined` when
+   * absent) would be evaluated against — the routing `match` uses, without evaluating. For
+   * pre-filters.
+   */
+  candidates(logsource: EventLogSource, eventId: string | undefined): readonly ActiveRule[];
 }
 
 const NONE: readonly ActiveRule[] = Object.freeze([]);
@@ -163,7 +169,7 @@ export function createDetector(rules: readonly SigmaRule[], options: DetectorOpt
   const cache = new EventCache(fields);
   const routes = new Map<string, Route<ActiveRule>>();
 
-  const routeFor = (event: SigmaEvent): Route<ActiveRule> => {
+  const routeFor = (event: { readonly logsource: EventLogSource }): Route<ActiveRule> => {
     const ls = event.logsource;
     let route = routes.get(ls.key);
     if (!route) {
@@ -214,5 +220,8 @@ export function createDetector(rules: readonly SigmaRule[], options: DetectorOpt
     return { selections, fields: out, keywords };
   };
 
-  return { rules: active, diagnostics, match, explain };
+  const candidatesFor = (logsource: EventLogSource, eventId: string | undefined): readonly ActiveRule[] =>
+    candidates(routeFor({ logsource }), eventId);
+
+  return { rules: active, diagnostics, match, explain, candidates: candidatesFor };
 }

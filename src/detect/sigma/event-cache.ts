@@ -91,7 +91,10 @@ export class EventCache {
   private lowers: FieldStrings[];
   private keywordEpoch = -1;
   private keywordLowers: string[] = [];
+  private keywordLowerEpoch = -1;
   private keywordStrs: string[] = [];
+  private joinedEpoch = -1;
+  private joined = '';
 
   constructor(fields: FieldTable) {
     this.names = fields.names;
@@ -142,7 +145,6 @@ export class EventCache {
     const out: string[] = [];
     for (const v of this.event!.keywordValues()) collect(v, out);
     this.keywordStrs = out;
-    this.keywordLowers = out.map(foldCase);
     this.keywordEpoch = this.epoch;
   }
 
@@ -154,7 +156,24 @@ export class EventCache {
 
   /** Every value keyword searches look at, lower-cased. */
   keywordsLower(): readonly string[] {
-    this.loadKeywords();
+    if (this.keywordLowerEpoch !== this.epoch) {
+      this.loadKeywords();
+      this.keywordLowers = this.keywordStrs.map(foldCase);
+      this.keywordLowerEpoch = this.epoch;
+    }
     return this.keywordLowers;
+  }
+
+  /**
+   * The lower-cased keyword values joined by NUL: one native substring search finds a keyword in
+   * any value (keywords never contain NUL, so a match cannot straddle two values).
+   */
+  keywordsJoinedLower(): string {
+    if (this.joinedEpoch !== this.epoch) {
+      this.loadKeywords();
+      this.joined = foldCase(this.keywordStrs.join('\u0000'));
+      this.joinedEpoch = this.epoch;
+    }
+    return this.joined;
   }
 }

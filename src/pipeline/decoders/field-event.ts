@@ -2,15 +2,30 @@
  * The one {@link DecodedEvent} implementation every decoder builds: a flat field map, optional
  * per-logsource aliases (Sigma name → the field the shape really has), and a lazy ECS builder.
  */
-import { leafValues, lookupField } from '../../detect/sigma/event.js';
+import { foldCase } from '../../detect/sigma/case-fold.js';
+import { leafValues } from '../../detect/sigma/event.js';
 import type { EventLogSource, FieldValue } from '../../detect/sigma/types.js';
 import type { DecodedEvent, EcsDocument } from './types.js';
 
 export type EcsBuilder = (event: FieldEvent) => EcsDocument;
 
+const foldedNames = new Map<string, string>();
+
+/** Field names repeat across events: fold each once. */
+function foldedName(name: string): string {
+  let f = foldedNames.get(name);
+  if (f === undefined) {
+    f = foldCase(name);
+    if (foldedNames.size < 100_000) foldedNames.set(name, f);
+  }
+  return f;
+}
+
 export class FieldEvent implements DecodedEvent {
   private ecsDoc: EcsDocument | undefined;
   private keywords: FieldValue[] | undefined;
+  /** Case-folded field name → field name, built on the first lookup miss. */
+  private folded: Map<string, string> | undefined;
 
   constructor(
     readonly decoder: string,
@@ -32,7 +47,15 @@ export class FieldEvent implements DecodedEvent {
         if (v !== undefined) return v;
       }
     }
-    return lookupField(this.fields, name);
+    const v = this.fields[name];
+    if (v !== undefined || Object.hasOwn(this.fields, name)) return v;
+    // Case-insensitive fallback (SigmaHQ and Windows disagree on a few names, e.g. ProcessGUID).
+    if (this.folded === undefined) {
+      this.folded = new Map();
+      for (const key in this.fields) this.folded.set(foldedName(key), key);
+    }
+    const key = this.folded.get(foldedName(name));
+    return key === undefined ? undefined : this.fields[key];
   }
 
   keywordValues(): readonly FieldValue[] {

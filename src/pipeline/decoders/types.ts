@@ -24,6 +24,12 @@ export interface DecodeOptions {
   readonly year: number;
   /** IANA zone (or `UTC`) for timestamps without an offset. */
   readonly timezone: string;
+  /**
+   * Latest plausible time (ms since the epoch), e.g. the file's modification time: a timestamp
+   * without a year that would fall after it belongs to the year before (a December line in a
+   * file written in January). Absent when the year was given explicitly.
+   */
+  readonly latest?: number;
 }
 
 export const DEFAULT_DECODE_OPTIONS: DecodeOptions = { year: new Date().getUTCFullYear(), timezone: 'UTC' };

@@ -58,6 +58,20 @@ export async function inspectFile(path: string): Promise<{ info: FileInfo; head:
   return { info: { path, size: st.size, gzip, mtime: st.mtime }, head };
 }
 
+/**
+ * True when more than a tenth of the sample are control bytes other than whitespace and ESC.
+ * A text log may carry a few binary bytes (a TLS handshake sent to an HTTP port lands in the
+ * access log); a binary file is mostly such bytes.
+ */
+export function looksBinary(sample: Uint8Array): boolean {
+  let control = 0;
+  for (let i = 0; i < sample.length; i++) {
+    const b = sample[i]!;
+    if (b < 0x09 || (b > 0x0d && b < 0x20 && b !== 0x1b) || b === 0x7f) control++;
+  }
+  return control * 10 > sample.length;
+}
+
 function firstLines(text: string, max: number): string[] {
   const out: string[] = [];
   let start = 0;
@@ -100,8 +114,7 @@ export function detectFormat(head: Buffer, forced?: string): FileFormat {
   }
   if (head.length === 0) return { kind: 'empty' };
   if (head.subarray(0, EVTX_MAGIC.length).equals(EVTX_MAGIC)) return { kind: 'evtx' };
-  const sample = head.subarray(0, 8192);
-  if (sample.includes(0)) return { kind: 'binary' };
+  if (looksBinary(head.subarray(0, 8192))) return { kind: 'binary' };
   const text = head.toString('utf8').replace(/^\uFEFF/, '');
   const trimmed = text.trimStart();
   if (trimmed === '') return { kind: 'empty' };

@@ -136,6 +136,14 @@ function routing(channel: string | undefined, eventId: number | undefined, flat:
   return result;
 }
 
+/**
+ * The logsource the Windows decoders give an event of this channel and EventID (the same for the
+ * evtx-JSON, flat and Winlogbeat shapes). For pre-filters that route raw lines before parsing.
+ */
+export function windowsLogSource(channel: string | undefined, eventId: number | undefined): EventLogSource {
+  return routing(channel, eventId, false).logsource;
+}
+
 /** First present, non-placeholder value among Sigma field names. */
 function pick(e: FieldEvent, names: readonly string[]): FieldValue | undefined {
   for (const n of names) {
@@ -188,7 +196,9 @@ function splitUser(user: FieldValue | undefined): { name?: string; domain?: stri
 }
 
 /** Security events about group membership, where TargetUserName names the group. */
-const GROUP_MEMBERSHIP_EVENTS: ReadonlySet<number> = new Set([4728, 4729, 4732, 4733, 4746, 4747, 4751, 4752, 4756, 4757, 4761, 4762]);
+const GROUP_MEMBERSHIP_EVENTS: ReadonlySet<number> = new Set([
+  4728, 4729, 4732, 4733, 4746, 4747, 4751, 4752, 4756, 4757, 4761, 4762,
+]);
 
 function finishCategories(e: FieldEvent, doc: EcsDocument): EcsDocument {
   for (const c of e.logsource.categories) {
@@ -273,8 +283,15 @@ export function decodeEvtxJson(obj: Json, options: DecodeOptions): DecodedEvent 
 export function decodeFlatWindows(obj: Json, options: DecodeOptions): DecodedEvent | undefined {
   if (!('EventID' in obj) || !('Channel' in obj || 'SourceName' in obj || 'Hostname' in obj))
     return undefined;
-  const fields: Record<string, FieldValue> = {};
-  for (const [k, v] of Object.entries(obj)) put(fields, k, asField(v));
+  // The parsed object already is the flat field map; copy it only to add space-stripped names.
+  let fields = obj as Record<string, FieldValue>;
+  for (const k in obj) {
+    if (k.includes(' ')) {
+      fields = {};
+      for (const [key, v] of Object.entries(obj)) put(fields, key, asField(v));
+      break;
+    }
+  }
   return build('windows-flat-json', fields, obj, true, options);
 }
 
