@@ -18,7 +18,6 @@ export interface RulesCheckOptions {
 
 export interface RulesCheckReport {
   files: number;
-  documents: number;
   loaded: number;
   excludedByStatus: number;
   inactive: number;
@@ -45,11 +44,6 @@ export async function rulesCheck(paths: string[], opts: RulesCheckOptions, io: C
   const count = (s: Diagnostic['severity']) => diagnostics.filter((d) => d.severity === s).length;
   const report: RulesCheckReport = {
     files: set.files,
-    documents:
-      set.rules.length +
-      set.filters.length +
-      diagnostics.filter((d) => d.severity !== 'warning' && !set.rules.some((r) => r.source === d.source))
-        .length,
     loaded: detector.rules.length,
     excludedByStatus: selected.excluded,
     inactive: count('inactive'),

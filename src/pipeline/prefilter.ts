@@ -18,13 +18,23 @@ import type { ActiveRule, Detector } from '../detect/sigma/detector.js';
 import { requiredLiterals } from '../detect/sigma/literals.js';
 import { windowsLogSource } from './decoders/windows/decode.js';
 
+/**
+ * What the pre-filter says of a line: `false` no rule can match it (skip it unparsed), `true` parse
+ * it and evaluate every candidate rule, or the indexes of the only rules whose literals occur in it.
+ */
+export type RawSelection = boolean | readonly number[];
+
 export interface RawPrefilter {
-  /** False when no rule can match the line; true when the line must be parsed and matched. */
-  mayMatch(line: string): boolean;
+  select(line: string): RawSelection;
 }
 
 /** Shortest raw fragment worth searching for; shorter ones filter nothing. */
 const MIN_FRAGMENT = 4;
+/**
+ * Routes with more distinct fragments than this (process creation: thousands) are not searched: a
+ * search through that many alternatives costs more than parsing and evaluating the line.
+ */
+const MAX_FRAGMENTS = 1500;
 /** Routes memoized (distinct channel × EventID pairs); beyond this, lines are parsed. */
 const MAX_ROUTES = 4096;
 
@@ -59,21 +69,31 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** A route's literal test and its pass statistics. */
+/** A route's literal search: every fragment's rules, and the pruning statistics. */
 interface LiteralRoute {
   readonly key: string;
-  readonly test: RegExp;
+  /** Alternation of the route's fragments, `gi`: every occurrence is visited (see `select`). */
+  readonly search: RegExp;
+  /** Folded fragment → indexes of the rules that need it (or a longer fragment containing it). */
+  readonly rulesOf: ReadonlyMap<string, readonly number[]>;
+  /** Rules without necessary literals: evaluated on every line of the route. */
+  readonly always: readonly number[];
+  readonly candidates: number;
   seen: number;
-  passed: number;
+  /** Sum over the lines seen of the rules selected for evaluation. */
+  selected: number;
 }
 
-/** One route's decision: `true` = always parse, `false` = never (no rule), or the literal test. */
+/** One route's decision: `true` = always parse, `false` = never (no rule), or the literal search. */
 type RouteTest = boolean | LiteralRoute;
 
-/** Lines sampled per route before judging whether its literal test pays off. */
+/** Lines sampled per route before judging whether its literal search pays off. */
 const ADAPT_AFTER = 2000;
-/** Above this pass rate the literal test is dropped for the route (every line is parsed). */
-const ADAPT_PASS_RATE = 0.5;
+/**
+ * When the search still leaves this share of the route's rules to evaluate, on average, it saves
+ * too little: the route is then parsed and evaluated in full.
+ */
+const ADAPT_SELECTED_RATE = 0.8;
 
 const CHANNEL = /"Channel"\s*:\s*"([^"\\]*)"/;
 const EVENT_ID = /"EventID"\s*:\s*(?:\{[^{}]*?"#text"\s*:\s*)?"?(\d{1,9})\b/;
@@ -129,29 +149,73 @@ export function createWindowsJsonPrefilter(detector: Detector): RawPrefilter {
     );
     if (candidates.length === 0) test = false;
     else {
-      const fragments = new Set<string>();
+      const needs = new Map<string, number[]>();
+      const always: number[] = [];
       for (const rule of candidates) {
         const f = fragmentsOf(rule);
         if (f === null) {
-          test = true;
-          break;
+          always.push(rule.index);
+          continue;
         }
-        for (const x of f) fragments.add(x.toLowerCase());
+        for (const x of f) {
+          const folded = x.toLowerCase();
+          const list = needs.get(folded) ?? [];
+          list.push(rule.index);
+          needs.set(folded, list);
+        }
       }
-      if (test === undefined) {
-        // Drop fragments that contain another one: the shorter already covers them.
-        const list = [...fragments].sort((a, b) => a.length - b.length);
+      if (needs.size === 0 || needs.size > MAX_FRAGMENTS) test = true;
+      else {
+        // Keep fragments that contain no other: a line with the longer one has the shorter too, so
+        // the shorter stands for both. Kept fragments never both start at one position, which lets
+        // `select` find every occurrence by restarting one character after each match.
+        const list = [...needs.keys()].sort((a, b) => a.length - b.length);
         const kept: string[] = [];
         for (const f of list) if (!kept.some((k) => f.includes(k))) kept.push(f);
-        test = { key, test: new RegExp(kept.map(escapeRegExp).join('|'), 'i'), seen: 0, passed: 0 };
+        const rulesOf = new Map<string, number[]>(kept.map((k) => [k, []]));
+        for (const [f, rules] of needs) {
+          for (const k of kept) if (f.includes(k)) rulesOf.get(k)!.push(...rules);
+        }
+        for (const [k, rules] of rulesOf)
+          rulesOf.set(
+            k,
+            [...new Set(rules)].sort((a, b) => a - b),
+          );
+        test = {
+          key,
+          search: new RegExp(kept.map(escapeRegExp).join('|'), 'gi'),
+          rulesOf,
+          always,
+          candidates: candidates.length,
+          seen: 0,
+          selected: 0,
+        };
       }
     }
     if (routes.size < MAX_ROUTES) routes.set(key, test);
     return test;
   };
 
+  /** Rules whose fragments occur in the line, plus the route's rules without literals. */
+  const occurring = (route: LiteralRoute, line: string): readonly number[] => {
+    const re = route.search;
+    re.lastIndex = 0;
+    let hits: number[] | undefined;
+    let seenFragments: Set<string> | undefined;
+    for (let m = re.exec(line); m !== null; m = re.exec(line)) {
+      const fragment = m[0].toLowerCase();
+      if (!seenFragments?.has(fragment)) {
+        (seenFragments ??= new Set()).add(fragment);
+        for (const r of route.rulesOf.get(fragment) ?? []) (hits ??= []).push(r);
+      }
+      re.lastIndex = m.index + 1;
+    }
+    if (hits === undefined) return route.always;
+    return [...new Set(route.always.length > 0 ? [...route.always, ...hits] : hits)];
+  };
+
   return {
-    mayMatch(line: string): boolean {
+    select(line: string): RawSelection {
       const n = line.length;
       if (n < 2 || line.charCodeAt(0) !== 123 || line.charCodeAt(n - 1) !== 125) return true;
       const channel = uniqueMatch(line, CHANNEL, '"Channel"');
@@ -160,14 +224,17 @@ export function createWindowsJsonPrefilter(detector: Detector): RawPrefilter {
       if (id === null) return true;
       const route = routeTest(channel, id === undefined ? undefined : Number(id));
       if (typeof route === 'boolean') return route;
-      const pass = route.test.test(line);
-      // A route whose literals are in most lines costs a search and saves no parse: stop testing it.
+      const rules = occurring(route, line);
+      // A search that prunes little costs more than it saves: evaluate the route in full instead.
       route.seen++;
-      if (pass) route.passed++;
-      if (route.seen === ADAPT_AFTER && route.passed > route.seen * ADAPT_PASS_RATE) {
+      route.selected += rules.length;
+      if (
+        route.seen === ADAPT_AFTER &&
+        route.selected > route.seen * route.candidates * ADAPT_SELECTED_RATE
+      ) {
         routes.set(route.key, true);
       }
-      return pass;
+      return rules.length === 0 ? false : rules;
     },
   };
 }

@@ -58,9 +58,9 @@ export function processBatch(
     failureCount++;
     if (failures.length < MAX_FAILURE_SAMPLES) failures.push({ path: file.path, line, reason });
   };
-  const handle = (event: DecodedEvent, line: number): void => {
+  const handle = (event: DecodedEvent, line: number, only?: readonly number[]): void => {
     events++;
-    const matches = detector.match(event);
+    const matches = detector.match(event, only);
     for (let i = 0; i < matches.length; i++) {
       const rule = matches[i]!;
       if (levelRank(rule.rule.level ?? DEFAULT_LEVEL) < minRank) continue;
@@ -76,7 +76,7 @@ export function processBatch(
       );
     }
   };
-  const handleJson = (text: string, line: number): void => {
+  const handleJson = (text: string, line: number, only?: readonly number[]): void => {
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -85,7 +85,7 @@ export function processBatch(
       return;
     }
     const event = decodeJson(value, decode);
-    if (event) handle(event, line);
+    if (event) handle(event, line, only);
     else fail(line, 'not a JSON object');
   };
 
@@ -104,8 +104,9 @@ export function processBatch(
       while (e > s && text.charCodeAt(e - 1) <= 32) e--;
       if (e > s) {
         const record = text.slice(s, e);
-        if (prefilter === undefined || prefilter.mayMatch(record)) handleJson(record, line);
-        else events++;
+        const selection = prefilter === undefined ? true : prefilter.select(record);
+        if (selection === false) events++;
+        else handleJson(record, line, selection === true ? undefined : selection);
       }
       line++;
       start = end + 1;

@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Detector } from '../detect/sigma/detector.js';
-import type { SigmaFilter, SigmaRule } from '../detect/sigma/types.js';
+import type { Diagnostic, SigmaFilter, SigmaRule } from '../detect/sigma/types.js';
 import { createWindowsJsonPrefilter } from '../pipeline/prefilter.js';
 import { processBatch } from './process-batch.js';
+import { unknownAttackTags } from './summary.js';
 import type { BatchJob, BatchResult, ProcessOptions } from './types.js';
 
 /** What every worker needs to build its own detector. */
@@ -20,8 +21,25 @@ export interface WorkerInit {
   readonly options: ProcessOptions;
 }
 
+/** What became of the rules, as compiled by the runner's detector(s). */
+export interface RulesInfo {
+  readonly loaded: number;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly unknownAttackTags: Record<string, number>;
+}
+
+/** Summarizes a detector for the scan summary. */
+export function rulesInfo(detector: Detector): RulesInfo {
+  return {
+    loaded: detector.rules.length,
+    diagnostics: detector.diagnostics,
+    unknownAttackTags: unknownAttackTags(detector.rules),
+  };
+}
+
 export interface BatchRunner {
   readonly threads: number;
+  readonly rules: RulesInfo;
   run(job: BatchJob): Promise<BatchResult>;
   close(): Promise<void>;
 }
@@ -31,6 +49,7 @@ export function inlineRunner(detector: Detector, options: ProcessOptions): Batch
   const prefilter = options.prefilter ? createWindowsJsonPrefilter(detector) : undefined;
   return {
     threads: 1,
+    rules: rulesInfo(detector),
     run: async (job) => processBatch(job, detector, options, prefilter),
     close: async () => {},
   };
@@ -43,7 +62,10 @@ export function workersAvailable(): boolean {
   return WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
 }
 
-type Reply = { ready: true } | { ok: true; result: BatchResult } | { ok: false; seq: number; error: string };
+type Reply =
+  | { ready: true; rules: RulesInfo }
+  | { ok: true; result: BatchResult }
+  | { ok: false; seq: number; error: string };
 
 interface Slot {
   readonly worker: Worker;
@@ -56,17 +78,17 @@ interface Slot {
  */
 export async function workerRunner(init: WorkerInit, threads: number): Promise<BatchRunner> {
   const slots: Slot[] = [];
-  const ready: Promise<void>[] = [];
+  const ready: Promise<RulesInfo>[] = [];
   for (let i = 0; i < threads; i++) {
     const worker = new Worker(WORKER_URL, { workerData: init });
     const slot: Slot = { worker, pending: new Map() };
     slots.push(slot);
     ready.push(
-      new Promise<void>((resolve, reject) => {
+      new Promise<RulesInfo>((resolve, reject) => {
         worker.once('error', reject);
         worker.on('message', (msg: Reply) => {
           if ('ready' in msg) {
-            resolve();
+            resolve(msg.rules);
             return;
           }
           const seq = msg.ok ? msg.result.seq : msg.seq;
@@ -83,9 +105,11 @@ export async function workerRunner(init: WorkerInit, threads: number): Promise<B
       }),
     );
   }
-  await Promise.all(ready);
+  // Every worker compiled the same rules; the first one's account stands for all.
+  const [info] = await Promise.all(ready);
   return {
     threads,
+    rules: info!,
     run: (job) =>
       new Promise<BatchResult>((resolve, reject) => {
         let best = slots[0]!;

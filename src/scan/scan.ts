@@ -14,8 +14,11 @@ import type { Diagnostic, SigmaFilter, SigmaLevel, SigmaRule } from '../detect/s
 import { type Batch, jsonBatches, lineBatches } from '../pipeline/sources/batcher.js';
 import { detectFormat, type FileFormat, inspectFile, readText } from '../pipeline/sources/file-input.js';
 import { type BatchRunner, inlineRunner, workerRunner, workersAvailable } from './runner.js';
-import { DetectionCounter, type FileSummary, type ScanSummary, unknownAttackTags } from './summary.js';
+import { DetectionCounter, type FileSummary, type ScanSummary } from './summary.js';
 import { type BatchResult, type DetectionRecord, type Failure, MAX_FAILURE_SAMPLES } from './types.js';
+
+/** Inputs smaller than this run on one thread by default (bytes). */
+export const DEFAULT_INLINE_BELOW = 256 * 1024 * 1024;
 
 export interface ScanOptions {
   /** Files or directories (walked recursively, hidden entries skipped). */
@@ -99,11 +102,7 @@ function formatName(format: FileFormat): string {
  */
 export async function runScan(options: ScanOptions): Promise<ScanReport> {
   const started = performance.now();
-  const detector = createDetector(options.rules, {
-    filters: options.filters,
-    placeholders: options.placeholders,
-  });
-  const diagnostics = [...options.ruleDiagnostics, ...detector.diagnostics];
+
   const processOptions = {
     minLevel: options.minLevel,
     includeOriginal: options.includeOriginal,
@@ -150,9 +149,12 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     }
   }
 
+  // Worker start-up (each worker compiles the rules: about a second for SigmaHQ's Windows rules)
+  // costs more than it saves below a few hundred MB, unless the caller asked for threads.
   const wanted = options.threads ?? availableParallelism();
-  const useWorkers =
-    wanted > 1 && workersAvailable() && bytesTotal >= (options.inlineBelowBytes ?? 4 * 1024 * 1024);
+  const bigEnough =
+    options.threads !== undefined || bytesTotal >= (options.inlineBelowBytes ?? DEFAULT_INLINE_BELOW);
+  const useWorkers = wanted > 1 && workersAvailable() && bigEnough;
   const runner: BatchRunner = useWorkers
     ? await workerRunner(
         {
@@ -163,7 +165,11 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
         },
         wanted,
       )
-    : inlineRunner(detector, processOptions);
+    : inlineRunner(
+        createDetector(options.rules, { filters: options.filters, placeholders: options.placeholders }),
+        processOptions,
+      );
+  const diagnostics = [...options.ruleDiagnostics, ...runner.rules.diagnostics];
 
   const detections: DetectionRecord[] = [];
   const counter = new DetectionCounter();
@@ -272,13 +278,13 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     failureSamples,
     rules: {
       files: options.ruleFiles,
-      loaded: detector.rules.length,
+      loaded: runner.rules.loaded,
       excludedByStatus: options.excludedByStatus,
       inactive: bySeverity('inactive'),
       unsupported: bySeverity('unsupported'),
       errors: bySeverity('error'),
       warnings: bySeverity('warning'),
-      unknownAttackTags: unknownAttackTags(detector.rules),
+      unknownAttackTags: runner.rules.unknownAttackTags,
     },
   };
   return { detections, summary };

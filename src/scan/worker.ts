@@ -7,7 +7,7 @@ import { createDetector } from '../detect/sigma/detector.js';
 import '../pipeline/decoders/register.js';
 import { createWindowsJsonPrefilter } from '../pipeline/prefilter.js';
 import { processBatch } from './process-batch.js';
-import type { WorkerInit } from './runner.js';
+import { rulesInfo, type WorkerInit } from './runner.js';
 import type { BatchJob } from './types.js';
 
 const init = workerData as WorkerInit;
@@ -28,4 +28,4 @@ port.on('message', (job: BatchJob) => {
     });
   }
 });
-port.postMessage({ ready: true });
+port.postMessage({ ready: true, rules: rulesInfo(detector) });

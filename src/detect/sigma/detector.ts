@@ -48,8 +48,10 @@ export interface Detector {
   /**
    * Rules matching `event`, in load order. The returned array is fresh when non-empty and a
    * shared empty array otherwise.
+   * @param only - indexes of the rules that may match (from a pre-filter); the others are not
+   *   evaluated. Routing still applies: a rule outside the event's route is never evaluated.
    */
-  match(event: SigmaEvent): readonly ActiveRule[];
+  match(event: SigmaEvent, only?: readonly number[]): readonly ActiveRule[];
   /** Explains a match found by {@link Detector.match} for the same event. */
   explain(event: SigmaEvent, rule: ActiveRule): Explanation;
   /**
@@ -180,9 +182,18 @@ export function createDetector(rules: readonly SigmaRule[], options: DetectorOpt
     return route;
   };
 
-  const match = (event: SigmaEvent): readonly ActiveRule[] => {
+  // Epoch stamps per rule index for `only`: a rule is allowed when its stamp equals the epoch.
+  const allowed = new Uint32Array(active.length);
+  let allowEpoch = 0;
+
+  const match = (event: SigmaEvent, only?: readonly number[]): readonly ActiveRule[] => {
     const route = routeFor(event);
     if (route.any.length === 0 && route.byValue.size === 0) return NONE;
+    if (only !== undefined) {
+      if (only.length === 0) return NONE;
+      allowEpoch = (allowEpoch + 1) >>> 0 || 1;
+      for (let i = 0; i < only.length; i++) allowed[only[i]!] = allowEpoch;
+    }
     cache.reset(event);
     let list: readonly ActiveRule[];
     if (route.byValue.size === 0) list = route.any;
@@ -199,6 +210,7 @@ export function createDetector(rules: readonly SigmaRule[], options: DetectorOpt
     let out: ActiveRule[] | undefined;
     for (let i = 0; i < list.length; i++) {
       const r = list[i]!;
+      if (only !== undefined && allowed[r.index] !== allowEpoch) continue;
       if (r.compiled.test(cache)) {
         out ??= [];
         out.push(r);

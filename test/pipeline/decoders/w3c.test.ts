@@ -41,6 +41,8 @@ describe('W3C extended log: directives and data lines', () => {
       'cs-method': 'GET',
       'cs-uri-stem': '/owa/auth/logon.aspx',
       'cs-uri-query': 'url=%2fowa%2f&reason=0',
+      // The whole request target, derived from stem and query, as access logs have it.
+      'cs-uri': '/owa/auth/logon.aspx?url=%2fowa%2f&reason=0',
       's-port': 443,
       'c-ip': '198.51.100.20',
       'cs-user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)',

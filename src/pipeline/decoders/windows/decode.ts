@@ -57,12 +57,17 @@ function put(out: Record<string, FieldValue>, key: string, value: FieldValue): v
   }
 }
 
-/** Flattens nested UserData/EventData children by leaf element name. */
-function flattenLeaves(node: Json, out: Record<string, FieldValue>): void {
+/**
+ * Flattens nested UserData/EventData children by leaf element name. A leaf whose name is taken (by
+ * a System field: event 104's `LogFileCleared/Channel` is the cleared log, not the event's channel)
+ * is kept as `<element>_<name>` (`LogFileCleared_Channel`).
+ */
+function flattenLeaves(node: Json, out: Record<string, FieldValue>, element = ''): void {
   for (const [k, v] of Object.entries(node)) {
     if (k === '#attributes') continue;
-    if (isObject(v) && !('#text' in v)) flattenLeaves(v, out);
+    if (isObject(v) && !('#text' in v)) flattenLeaves(v, out, k);
     else if (!(k in out)) put(out, k, asField(textOf(v)));
+    else if (element !== '' && !(`${element}_${k}` in out)) put(out, `${element}_${k}`, asField(textOf(v)));
   }
 }
 
