@@ -200,17 +200,17 @@ export function createWindowsJsonPrefilter(detector: Detector): RawPrefilter {
   const occurring = (route: LiteralRoute, line: string): readonly number[] => {
     const re = route.search;
     re.lastIndex = 0;
-    let hits: number[] | undefined;
-    let seenFragments: Set<string> | undefined;
+    const hits: number[] = [];
+    const seenFragments = new Set<string>();
     for (let m = re.exec(line); m !== null; m = re.exec(line)) {
       const fragment = m[0].toLowerCase();
-      if (!seenFragments?.has(fragment)) {
-        (seenFragments ??= new Set()).add(fragment);
-        for (const r of route.rulesOf.get(fragment) ?? []) (hits ??= []).push(r);
+      if (!seenFragments.has(fragment)) {
+        seenFragments.add(fragment);
+        for (const r of route.rulesOf.get(fragment) ?? []) hits.push(r);
       }
       re.lastIndex = m.index + 1;
     }
-    if (hits === undefined) return route.always;
+    if (hits.length === 0) return route.always;
     return [...new Set(route.always.length > 0 ? [...route.always, ...hits] : hits)];
   };
 

@@ -58,12 +58,6 @@ function table(head: string[], style: TextStyle, colWidths?: number[]): Table.Ta
   });
 }
 
-function who(d: DetectionRecord): string {
-  const user = text(field(d, 'user.name'));
-  const src = text(field(d, 'source.ip'));
-  return [user, src].filter((x) => x !== '').join(' ');
-}
-
 const LEVEL_TAG: Readonly<Record<SigmaLevel, string>> = {
   informational: 'INFO',
   low: 'LOW',
