@@ -124,7 +124,7 @@ export function renderSummary(s: ScanSummary, style: TextStyle): string {
     `  Events scanned: ${s.events} in ${(s.elapsedMs / 1000).toFixed(2)} s (${Math.round(s.eventsPerSecond)} events/s, ${(mb / (s.elapsedMs / 1000 || 1)).toFixed(1)} MB/s, ${s.threads} thread${s.threads > 1 ? 's' : ''})`,
   );
   const scanned = s.files.filter((f) => f.status === 'scanned');
-  out.push(`  Files: ${s.files.length} (${scanned.length} scanned, ${(mb).toFixed(1)} MB)`);
+  out.push(`  Files: ${s.files.length} (${scanned.length} scanned, ${mb.toFixed(1)} MB)`);
   const byFormat = new Map<string, number>();
   for (const f of scanned) byFormat.set(f.format, (byFormat.get(f.format) ?? 0) + 1);
   if (byFormat.size > 0) out.push(`    formats: ${[...byFormat].map(([k, v]) => `${k} ${v}`).join(', ')}`);
