@@ -41,7 +41,7 @@ describe.runIf(requireSharedData())('vigil scan on real Linux, web and network l
   it('flags the Tunna HTTP tunnel in the IIS log', async () => {
     const report = await scan([shared('network-host-logs/web/iis_w3svc_tunna_tunnel.log')]);
     expect(report.summary.files[0]!.format).toBe('w3c');
-    const tunnel = byRule(report, 'HTTP Tunnelling Web Shell (Tunna, reGeorg, Neo-reGeorg)');
+    const tunnel = byRule(report, 'HTTP Tunnelling Web Shell (Tunna, reGeorg)');
     expect(tunnel).toHaveLength(3);
     expect(tunnel.every((d) => d.vigil.match.fields['cs-uri-query'] === 'proxy&port=3389&ip=127.0.0.1')).toBe(
       true,
