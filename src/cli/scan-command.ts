@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import type { SigmaLevel } from '../detect/sigma/types.js';
+import { SIGMA_LEVELS, type SigmaLevel } from '../detect/sigma/types.js';
 import { ErrorCodes, VigilError } from '../errors.js';
 import { loadRuleFiles } from '../rules/loader.js';
 import { selectByStatus } from '../rules/select.js';
@@ -18,11 +18,12 @@ import { levelRank } from '../scan/detection.js';
 import {
   OUTPUT_FORMATS,
   type OutputFormat,
-  renderCsv,
-  renderJson,
-  renderJsonl,
+  writeCsv,
+  writeJson,
+  writeJsonl,
 } from '../scan/output/formats.js';
-import { renderSummary, renderTimeline, type TextStyle } from '../scan/output/table.js';
+import { renderSummary, type TextStyle, writeTimeline } from '../scan/output/table.js';
+import type { Write } from '../scan/output/timeline.js';
 import { runScan, type ScanProgress } from '../scan/scan.js';
 import {
   DEFAULT_RULES_DIR,
@@ -158,20 +159,36 @@ export async function scanCommand(paths: string[], opts: ScanCommandOptions, io:
     width: (!toFile && io.stdout.columns) || 160,
   };
   const summaryStyle: TextStyle = { color: Boolean(io.stderr.isTTY), width: io.stderr.columns ?? 160 };
-  switch (format) {
-    case 'table':
-      await write(out, renderTimeline(report.detections, style));
-      await write(out, `\n${renderSummary(report.summary, style)}`);
-      break;
-    case 'json':
-      await write(out, renderJson(report));
-      break;
-    case 'jsonl':
-      await write(out, renderJsonl(report.detections));
-      break;
-    case 'csv':
-      await write(out, renderCsv(report.detections));
-      break;
+  // Output is written in pieces of ~64 KiB, waiting for the stream when it is full.
+  let buffered = '';
+  const emit: Write = async (text) => {
+    buffered += text;
+    if (buffered.length >= 1 << 16) {
+      const chunk = buffered;
+      buffered = '';
+      await write(out, chunk);
+    }
+  };
+  try {
+    const timeline = report.detections.timeline();
+    switch (format) {
+      case 'table':
+        await writeTimeline(timeline, style, emit);
+        await emit(`\n${renderSummary(report.summary, style)}`);
+        break;
+      case 'json':
+        await writeJson(timeline, report.summary, emit);
+        break;
+      case 'jsonl':
+        await writeJsonl(timeline, emit);
+        break;
+      case 'csv':
+        await writeCsv(timeline, emit);
+        break;
+    }
+    if (buffered !== '') await write(out, buffered);
+  } finally {
+    report.detections.close();
   }
   if (toFile) {
     out.end();
@@ -183,7 +200,7 @@ export async function scanCommand(paths: string[], opts: ScanCommandOptions, io:
   if (report.summary.files.some((f) => f.status === 'error')) return 2;
   if (failOn !== undefined) {
     const rank = levelRank(failOn);
-    if (report.detections.some((d) => levelRank(d.rule.level) >= rank)) return 1;
+    if (SIGMA_LEVELS.some((l) => levelRank(l) >= rank && report.summary.byLevel[l] > 0)) return 1;
   }
   return 0;
 }

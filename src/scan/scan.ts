@@ -15,7 +15,8 @@ import { type Batch, jsonBatches, lineBatches } from '../pipeline/sources/batche
 import { detectFormat, type FileFormat, inspectFile, readText } from '../pipeline/sources/file-input.js';
 import { type BatchRunner, inlineRunner, workerRunner, workersAvailable } from './runner.js';
 import { DetectionCounter, type FileSummary, type ScanSummary } from './summary.js';
-import { type BatchResult, type DetectionRecord, type Failure, MAX_FAILURE_SAMPLES } from './types.js';
+import { DetectionLog } from './detection-log.js';
+import { type BatchResult, type Failure, MAX_FAILURE_SAMPLES } from './types.js';
 
 /** Inputs smaller than this run on one thread by default (bytes). */
 export const DEFAULT_INLINE_BELOW = 256 * 1024 * 1024;
@@ -57,8 +58,11 @@ export interface ScanProgress {
 }
 
 export interface ScanReport {
-  /** Detections in input order (files in path order, then line order). */
-  readonly detections: DetectionRecord[];
+  /**
+   * The detections: `all()` in input order (files in path order, then line order), `timeline()`
+   * in event-time order. Spilled to a temporary file beyond 10,000; call `close()` when done.
+   */
+  readonly detections: DetectionLog;
   readonly summary: ScanSummary;
 }
 
@@ -171,7 +175,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
       );
   const diagnostics = [...options.ruleDiagnostics, ...runner.rules.diagnostics];
 
-  const detections: DetectionRecord[] = [];
+  const detections = new DetectionLog();
   const counter = new DetectionCounter();
   const failureSamples: Failure[] = [];
   let failures = 0;
@@ -225,7 +229,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
       const merge = (r: BatchResult): void => {
         for (const d of r.detections) {
           d.vigil.event_index += fileSummary.events;
-          detections.push(d);
+          detections.add(d);
           counter.add(d);
         }
         fileSummary.events += r.events;
@@ -238,7 +242,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
           bytesDone,
           bytesTotal,
           events,
-          detections: detections.length,
+          detections: detections.size,
           file: info.path,
         });
       };
@@ -270,7 +274,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     elapsedMs,
     eventsPerSecond: elapsedMs > 0 ? (events / elapsedMs) * 1000 : 0,
     threads: runner.threads,
-    detections: detections.length,
+    detections: detections.size,
     byLevel: counter.byLevel,
     byRule: counter.byRule(),
     byTactic: counter.byTactic(),

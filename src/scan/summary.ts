@@ -31,6 +31,8 @@ export interface RuleCount {
 /** Entity fields counted per rule, so that concentration (a brute force from one source) shows. */
 export const ENTITY_FIELDS = ['source.ip', 'user.name', 'host.name'] as const;
 const TOP_N = 5;
+/** Distinct entity values counted per rule and field (memory bound for huge scans). */
+const MAX_DISTINCT = 10_000;
 
 export interface ScanSummary {
   readonly files: FileSummary[];
@@ -108,7 +110,9 @@ export class DetectionCounter {
         counts = new Map();
         perField.set(f, counts);
       }
-      counts.set(v, (counts.get(v) ?? 0) + 1);
+      // Bounded: past MAX_DISTINCT values per rule and field, new ones are counted together.
+      const key = counts.has(v) || counts.size < MAX_DISTINCT ? v : '(other values)';
+      counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     const tactic = (d.threat?.tactic ?? undefined) as { id?: string[]; name?: string[] } | undefined;
     tactic?.id?.forEach((id, i) => {

@@ -18,7 +18,7 @@ export type Batch =
   | { readonly kind: 'values'; readonly values: readonly { readonly text: string; readonly line: number }[] };
 
 /** Target size of a line batch, in characters. */
-export const BATCH_CHARS = 1 << 20;
+export const BATCH_CHARS = 1 << 16;
 /** Target number of JSON values per batch. */
 export const BATCH_VALUES = 2000;
 

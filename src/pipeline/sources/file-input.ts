@@ -133,7 +133,7 @@ export function detectFormat(head: Buffer, forced?: string): FileFormat {
  * @param onBytes - called with the number of file bytes (compressed, when gzip) consumed so far
  */
 export async function* readText(info: FileInfo, onBytes?: (bytes: number) => void): AsyncGenerator<string> {
-  const raw = createReadStream(info.path, { highWaterMark: 1 << 20 });
+  const raw = createReadStream(info.path, { highWaterMark: 1 << 16 });
   let consumed = 0;
   if (onBytes) {
     raw.on('data', (chunk: Buffer | string) => {

@@ -2,21 +2,33 @@
  * Machine-readable scan outputs: `json` (one document with detections and summary), `jsonl`
  * (one detection per line) and `csv` (one detection per row; RFC 4180 quoting).
  */
-import type { ScanReport } from '../scan.js';
+import type { ScanSummary } from '../summary.js';
 import type { DetectionRecord } from '../types.js';
-import { field, matchDetails, text, timeline } from './timeline.js';
+import { field, matchDetails, text, type Write } from './timeline.js';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'jsonl', 'csv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-export function renderJson(report: ScanReport): string {
-  return `${JSON.stringify({ detections: timeline(report.detections), summary: report.summary }, null, 2)}\n`;
+/** One JSON document `{detections: [...timeline], summary}`, one detection per line. */
+export async function writeJson(
+  timeline: Iterable<DetectionRecord>,
+  summary: ScanSummary,
+  write: Write,
+): Promise<void> {
+  await write('{\n  "detections": [');
+  let first = true;
+  for (const d of timeline) {
+    await write(`${first ? '\n' : ',\n'}    ${JSON.stringify(d)}`);
+    first = false;
+  }
+  await write(
+    `${first ? '' : '\n  '}],\n  "summary": ${JSON.stringify(summary, null, 2).replace(/\n/g, '\n  ')}\n}\n`,
+  );
 }
 
-export function renderJsonl(detections: readonly DetectionRecord[]): string {
-  return timeline(detections)
-    .map((d) => `${JSON.stringify(d)}\n`)
-    .join('');
+/** JSON Lines: one detection per line, in timeline order. */
+export async function writeJsonl(timeline: Iterable<DetectionRecord>, write: Write): Promise<void> {
+  for (const d of timeline) await write(`${JSON.stringify(d)}\n`);
 }
 
 const CSV_COLUMNS: readonly (readonly [string, (d: DetectionRecord) => unknown])[] = [
@@ -44,8 +56,8 @@ function csvCell(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function renderCsv(detections: readonly DetectionRecord[]): string {
-  const rows = [CSV_COLUMNS.map(([name]) => name).join(',')];
-  for (const d of timeline(detections)) rows.push(CSV_COLUMNS.map(([, get]) => csvCell(get(d))).join(','));
-  return `${rows.join('\r\n')}\r\n`;
+/** CSV with a header row (RFC 4180: CRLF line ends, quoted cells when needed). */
+export async function writeCsv(timeline: Iterable<DetectionRecord>, write: Write): Promise<void> {
+  await write(`${CSV_COLUMNS.map(([name]) => name).join(',')}\r\n`);
+  for (const d of timeline) await write(`${CSV_COLUMNS.map(([, get]) => csvCell(get(d))).join(',')}\r\n`);
 }

@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { type Diagnostic, SIGMA_LEVELS, type SigmaLevel } from '../../detect/sigma/types.js';
 import type { ScanSummary } from '../summary.js';
 import type { DetectionRecord } from '../types.js';
-import { field, matchDetails, text, timeline } from './timeline.js';
+import { field, matchDetails, text, type Write } from './timeline.js';
 
 export interface TextStyle {
   readonly color: boolean;
@@ -77,11 +77,16 @@ function wrap(textValue: string, width: number, indent: string): string {
  * The timeline: one block per detection, in event-time order —
  * time, level, rule, ATT&CK ids; then entities and where it was found; then what matched.
  */
-export function renderTimeline(detections: readonly DetectionRecord[], style: TextStyle): string {
-  if (detections.length === 0) return 'No detections.\n';
-  const out: string[] = [];
+export async function writeTimeline(
+  timeline: Iterable<DetectionRecord>,
+  style: TextStyle,
+  write: Write,
+): Promise<void> {
+  let any = false;
   const dim = (s: string): string => (style.color ? pc.dim(s) : s);
-  for (const d of timeline(detections)) {
+  for (const d of timeline) {
+    any = true;
+    const out: string[] = [];
     const techniques = [field(d, 'threat.technique.subtechnique.id'), field(d, 'threat.technique.id')]
       .flatMap((v) => (Array.isArray(v) ? v : []))
       .filter((v, i, all) => all.findIndex((x) => String(x).startsWith(String(v))) === i);
@@ -99,8 +104,9 @@ export function renderTimeline(detections: readonly DetectionRecord[], style: Te
     out.push(`    ${entities}${entities ? '  ' : ''}${dim(`${d.log.file.path}:${d.vigil.line}`)}`);
     const details = matchDetails(d, 300);
     if (details) out.push(wrap(details, Math.max(40, style.width - 6), '    '));
+    await write(`${out.join('\n')}\n`);
   }
-  return `${out.join('\n')}\n`;
+  if (!any) await write('No detections.\n');
 }
 
 function reasons(list: readonly Diagnostic[], max: number): string[] {

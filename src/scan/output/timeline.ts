@@ -1,22 +1,7 @@
-/**
- * Orders detections as a timeline: by event time (`@timestamp`), then input order. Detections
- * whose event has no timestamp keep their input position relative to each other, after dated ones.
- */
 import type { DetectionRecord } from '../types.js';
 
-export function timeline(detections: readonly DetectionRecord[]): DetectionRecord[] {
-  return detections
-    .map((d, i) => ({ d, i }))
-    .sort((a, b) => {
-      const ta = a.d['@timestamp'];
-      const tb = b.d['@timestamp'];
-      if (ta !== undefined && tb !== undefined && ta !== tb) return ta < tb ? -1 : 1;
-      if (ta === undefined && tb !== undefined) return 1;
-      if (ta !== undefined && tb === undefined) return -1;
-      return a.i - b.i;
-    })
-    .map((x) => x.d);
-}
+/** Writes text to the output, resolving once it may take more (back-pressure). */
+export type Write = (text: string) => Promise<void>;
 
 /** Reads a dotted path from a detection record. */
 export function field(d: DetectionRecord, path: string): unknown {
