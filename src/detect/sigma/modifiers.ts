@@ -20,6 +20,7 @@ import {
   type StringPart,
   wrapStars,
 } from './sigma-string.js';
+import { base64, base64offset, bytesOf, utf16, windash } from './encodings.js';
 import type { DetectionItem, SigmaScalar } from './types.js';
 
 export type CompareOp = 'lt' | 'lte' | 'gt' | 'gte';
@@ -111,84 +112,8 @@ export const MODIFIERS: ReadonlySet<string> = new Set([
 /** A value in flight: a raw-text-aware string, or an operand already typed. */
 type Working = { readonly kind: 'str'; readonly s: SigmaString; readonly raw: string } | Operand;
 
-const WINDASH_CHARS = ['-', '/', '\u2013', '\u2014', '\u2015'] as const;
 /** Max variants one value may expand into (windash, base64offset, placeholders combined). */
 const MAX_EXPANSION = 4096;
-
-function utf8Bytes(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
-}
-
-function bytesOf(s: SigmaString): Uint8Array {
-  const text = plainText(s);
-  if (!s.binary) return utf8Bytes(text);
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-  return out;
-}
-
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-}
-
-function utf16(text: string, littleEndian: boolean): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    const lo = String.fromCharCode(code & 0xff);
-    const hi = String.fromCharCode(code >> 8);
-    out += littleEndian ? lo + hi : hi + lo;
-  }
-  return out;
-}
-
-/** Expands `\B[-/]\b` occurrences of each literal run into the five dash characters. */
-function windash(s: SigmaString): SigmaString[] {
-  type Seg = StringPart | { readonly dash: true };
-  const segs: Seg[] = [];
-  for (const p of s.parts) {
-    if (typeof p !== 'string') {
-      segs.push(p);
-      continue;
-    }
-    let last = 0;
-    for (const m of p.matchAll(/\B[-/]\b/g)) {
-      if (m.index > last) segs.push(p.slice(last, m.index));
-      segs.push({ dash: true });
-      last = m.index + 1;
-    }
-    if (last < p.length) segs.push(p.slice(last));
-  }
-  const dashes = segs.filter((x) => typeof x === 'object' && 'dash' in x).length;
-  if (WINDASH_CHARS.length ** dashes > MAX_EXPANSION) {
-    throw new ModifierError(`windash would expand into more than ${MAX_EXPANSION} values`);
-  }
-  let variants: StringPart[][] = [[]];
-  for (const seg of segs) {
-    if (typeof seg === 'object' && 'dash' in seg) {
-      variants = variants.flatMap((v) => WINDASH_CHARS.map((c) => [...v, c]));
-    } else {
-      for (const v of variants) v.push(seg);
-    }
-  }
-  return variants.map((v) => fromParts(v, s.binary));
-}
-
-function base64offset(s: SigmaString): SigmaString[] {
-  const bytes = bytesOf(s);
-  const starts = [0, 2, 3];
-  const ends = [0, -3, -2];
-  const out: SigmaString[] = [];
-  for (let shift = 0; shift < 3; shift++) {
-    const padded = new Uint8Array(shift + bytes.length);
-    padded.fill(0x20, 0, shift);
-    padded.set(bytes, shift);
-    const enc = base64(padded);
-    const end = ends[(bytes.length + shift) % 3]!;
-    out.push(plainString(enc.slice(starts[shift]!, end === 0 ? undefined : end)));
-  }
-  return out;
-}
 
 function toNumber(w: Working, modifier: string): number {
   if (w.kind === 'number') return w.n;
@@ -293,8 +218,12 @@ function applyOne(
       const s = needString().s;
       return [str(wrapStars(s, mod !== 'startswith', mod !== 'endswith'))];
     }
-    case 'windash':
-      return windash(needString().s).map(str);
+    case 'windash': {
+      const variants = windash(needString().s, MAX_EXPANSION);
+      if (variants === undefined)
+        throw new ModifierError(`windash would expand into more than ${MAX_EXPANSION} values`);
+      return variants.map(str);
+    }
     case 're': {
       if (index > 0) throw new ModifierError('"re" must be the first modifier');
       if (w.kind !== 'str') throw new ModifierError('"re" needs a string pattern');

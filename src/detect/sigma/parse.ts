@@ -8,14 +8,10 @@
  */
 import { type Document, isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import { ErrorCodes, errorMessage } from '../../errors.js';
-import { ConditionError, parseCondition } from './condition.js';
+import { type Locate, parseDetection } from './parse-detection.js';
+import { invalid, isObject, isScalar, type Json, pathText, RuleProblem } from './rule-problem.js';
 import {
-  type ConditionNode,
-  type Detection,
-  type DetectionItem,
-  type DetectionNode,
   type Diagnostic,
-  type DiagnosticSeverity,
   type LogSource,
   type ParseResult,
   type RelatedRule,
@@ -25,47 +21,8 @@ import {
   type SigmaFilter,
   type SigmaLevel,
   type SigmaRule,
-  type SigmaScalar,
   type SigmaStatus,
 } from './types.js';
-
-/** Raised inside this module to abort one document with a diagnostic. */
-class RuleProblem extends Error {
-  constructor(
-    readonly severity: DiagnosticSeverity,
-    readonly code: string,
-    message: string,
-    readonly path?: (string | number)[],
-  ) {
-    super(message);
-  }
-}
-
-type Json = SigmaScalar | Json[] | { [key: string]: Json };
-
-function isObject(v: unknown): v is Record<string, Json> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isScalar(v: unknown): v is SigmaScalar {
-  return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
-}
-
-function invalid(message: string, path?: (string | number)[]): RuleProblem {
-  return new RuleProblem(
-    'error',
-    ErrorCodes.RULE_INVALID.code,
-    errorMessage(ErrorCodes.RULE_INVALID, message),
-    path,
-  );
-}
-
-function pathText(path: readonly (string | number)[]): string {
-  return path
-    .map((p) => (typeof p === 'number' ? `[${p}]` : p))
-    .join('.')
-    .replace(/\.\[/g, '[');
-}
 
 function optionalString(doc: Record<string, Json>, key: string): string | undefined {
   const v = doc[key];
@@ -96,136 +53,6 @@ function parseLogSource(v: Json | undefined): LogSource {
     if (s !== undefined) out[key] = key === 'definition' ? s : s.toLowerCase();
   }
   return out;
-}
-
-function parseValues(v: Json, path: (string | number)[]): SigmaScalar[] {
-  if (isScalar(v)) return [v];
-  if (Array.isArray(v)) {
-    if (v.length === 0) throw invalid('empty value list', path);
-    return v.map((item, i) => {
-      if (isScalar(item)) return item;
-      throw invalid('a value list may only hold strings, numbers, booleans or null', [...path, i]);
-    });
-  }
-  throw invalid('a field value must be a scalar or a list of scalars', path);
-}
-
-/** Resolves a YAML path to its 1-based line in the file. */
-type Locate = (path: readonly (string | number)[]) => number | undefined;
-
-function makeItem(
-  field: string | null,
-  modifiers: string[],
-  values: SigmaScalar[],
-  path: (string | number)[],
-  locate: Locate,
-): DetectionItem {
-  return { field, modifiers, values, path: pathText(path), line: locate(path) };
-}
-
-function parseItem(key: string, value: Json, path: (string | number)[], locate: Locate): DetectionItem {
-  const [fieldPart, ...modifiers] = key.split('|');
-  const field = fieldPart === undefined || fieldPart === '' ? null : fieldPart;
-  for (const m of modifiers) {
-    if (m === '') throw invalid(`empty modifier in "${key}"`, path);
-  }
-  return makeItem(field, modifiers, parseValues(value, path), path, locate);
-}
-
-function parseMap(map: Record<string, Json>, path: (string | number)[], locate: Locate): DetectionNode {
-  const keys = Object.keys(map);
-  if (keys.length === 0) throw invalid('empty map in search identifier', path);
-  const children = keys.map<DetectionNode>((k) => ({
-    kind: 'item',
-    item: parseItem(k, map[k]!, [...path, k], locate),
-  }));
-  return children.length === 1 ? children[0]! : { kind: 'and', children };
-}
-
-/** Parses the body of one search identifier (spec: "Search-Identifier", "Lists", "Maps"). */
-function parseIdentifier(v: Json, path: (string | number)[], locate: Locate): DetectionNode {
-  if (isObject(v)) return parseMap(v, path, locate);
-  if (Array.isArray(v)) {
-    if (v.length === 0) throw invalid('empty list in search identifier', path);
-    if (v.every(isScalar)) return { kind: 'item', item: makeItem(null, [], v, path, locate) };
-    const children = v.map<DetectionNode>((el, i) => {
-      if (isObject(el)) return parseMap(el, [...path, i], locate);
-      if (isScalar(el)) return { kind: 'item', item: makeItem(null, [], [el], [...path, i], locate) };
-      throw invalid('nested lists are not allowed in a search identifier', [...path, i]);
-    });
-    return children.length === 1 ? children[0]! : { kind: 'or', children };
-  }
-  if (isScalar(v) && v !== null) return { kind: 'item', item: makeItem(null, [], [v], path, locate) };
-  throw invalid('a search identifier must be a map, a list or a string', path);
-}
-
-/** Keys of a Sigma 1.x aggregation that have no meaning in 2.x detection sections. */
-const LEGACY_DETECTION_KEYS = new Set(['timeframe']);
-
-function parseDetection(
-  v: Json | undefined,
-  section: string,
-  skip: ReadonlySet<string>,
-  warnings: RuleProblem[],
-  locate: Locate,
-): Detection {
-  if (!isObject(v)) throw invalid(`"${section}" is required and must be a map`, [section]);
-  const identifiers = new Map<string, DetectionNode>();
-  for (const [name, body] of Object.entries(v)) {
-    if (name === 'condition' || skip.has(name)) continue;
-    if (LEGACY_DETECTION_KEYS.has(name)) {
-      warnings.push(
-        new RuleProblem(
-          'warning',
-          ErrorCodes.RULE_WARNING.code,
-          `"${name}" is a Sigma 1.x aggregation key and is ignored`,
-          [section, name],
-        ),
-      );
-      continue;
-    }
-    identifiers.set(name, parseIdentifier(body, [section, name], locate));
-  }
-  const rawCondition = v.condition;
-  let conditionText: string[];
-  if (typeof rawCondition === 'string') conditionText = [rawCondition];
-  else if (
-    Array.isArray(rawCondition) &&
-    rawCondition.length > 0 &&
-    rawCondition.every((c) => typeof c === 'string')
-  ) {
-    conditionText = rawCondition as string[];
-  } else
-    throw invalid('"condition" is required and must be a string or a list of strings', [
-      section,
-      'condition',
-    ]);
-  const names = [...identifiers.keys()];
-  const conditions: ConditionNode[] = conditionText.map((text, i) => {
-    try {
-      return parseCondition(text, names);
-    } catch (err) {
-      if (err instanceof ConditionError) {
-        const path = [section, 'condition', ...(conditionText.length > 1 ? [i] : [])];
-        if (err.unsupported) {
-          throw new RuleProblem(
-            'unsupported',
-            ErrorCodes.RULE_UNSUPPORTED.code,
-            errorMessage(ErrorCodes.RULE_UNSUPPORTED, err.message),
-            path,
-          );
-        }
-        throw new RuleProblem(
-          'error',
-          ErrorCodes.RULE_CONDITION.code,
-          errorMessage(ErrorCodes.RULE_CONDITION, err.message),
-          path,
-        );
-      }
-      throw err;
-    }
-  });
-  return { identifiers, conditions, conditionText };
 }
 
 function parseRelated(doc: Record<string, Json>): RelatedRule[] {
