@@ -82,6 +82,12 @@ async function expand(path: string, out: string[]): Promise<void> {
   }
 }
 
+/** The summary entry of a path that could not be listed or opened. */
+function unreadable(path: string, err: unknown): FileSummary {
+  const reason = err instanceof Error ? err.message : String(err);
+  return { path, format: '-', status: 'error', reason, events: 0, bytes: 0, failures: 0, detections: 0 };
+}
+
 function unsupportedReason(format: FileFormat): string | undefined {
   switch (format.kind) {
     case 'evtx':
@@ -119,16 +125,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     try {
       await expand(p, files);
     } catch (err) {
-      summaryFiles.push({
-        path: p,
-        format: '-',
-        status: 'error',
-        reason: (err as Error).message,
-        events: 0,
-        bytes: 0,
-        failures: 0,
-        detections: 0,
-      });
+      summaryFiles.push(unreadable(p, err));
     }
   }
   const inspected = [];
@@ -140,16 +137,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
       inspected.push({ info, format });
       bytesTotal += info.size;
     } catch (err) {
-      summaryFiles.push({
-        path,
-        format: '-',
-        status: 'error',
-        reason: (err as Error).message,
-        events: 0,
-        bytes: 0,
-        failures: 0,
-        detections: 0,
-      });
+      summaryFiles.push(unreadable(path, err));
     }
   }
 

@@ -25,7 +25,7 @@ description: Detects a whoami.exe execution
 license: DRL-1.1
 references:
     - https://example.org/whoami
-author: Florian Roth
+author: Test Author
 date: 2019-10-23
 modified: 2024-01-02
 logsource:
@@ -78,7 +78,7 @@ describe('rule schema', () => {
       description: 'Detects a whoami.exe execution',
       license: 'DRL-1.1',
       references: ['https://example.org/whoami'],
-      author: 'Florian Roth',
+      author: 'Test Author',
       date: '2019-10-23',
       modified: '2024-01-02',
       fields: ['CommandLine', 'User'],
