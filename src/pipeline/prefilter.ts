@@ -96,7 +96,15 @@ const ADAPT_AFTER = 2000;
 const ADAPT_SELECTED_RATE = 0.8;
 
 const CHANNEL = /"Channel"\s*:\s*"([^"\\]*)"/;
-const EVENT_ID = /"EventID"\s*:\s*(?:\{[^{}]*?"#text"\s*:\s*)?"?(\d{1,9})\b/;
+/** `4688`, `"4688"`, `{"#text": 4688}` and evtx_dump's `{"#attributes": {"Qualifiers": …}, "#text": 7045}`. */
+const EVENT_ID = /"EventID"\s*:\s*(?:\{(?:[^{}]|\{[^{}]*\})*?"#text"\s*:\s*)?"?(\d{1,9})\b/;
+/**
+ * `\uXXXX` escapes of characters that fragments contain literally (letters, digits, `+`, `=`,
+ * backtick, …: System.Text.Json writes `+` as `\u002B`, Gson `=` as `\u003d`), and the Kelvin sign,
+ * which case-folds to `k` while the regex `i` flag does not fold it: lines with these are parsed.
+ */
+const UNSAFE_ESCAPE = /\\u00(?:2[013-589a-e]|3[0-9abdf]|[4-6][0-9a-f]|7[0-9a-e])|\\u212a/i;
+const KELVIN = '\u212a';
 
 /**
  * Reads the only `"key": value` matched by `re` in the line (native regex search: a JavaScript
@@ -104,9 +112,12 @@ const EVENT_ID = /"EventID"\s*:\s*(?:\{[^{}]*?"#text"\s*:\s*)?"?(\d{1,9})\b/;
  * twice (e.g. UserData's `Channel` of event 104): the line is then parsed instead.
  */
 function uniqueMatch(line: string, re: RegExp, key: string): string | undefined | null {
+  const first = line.indexOf(key);
+  if (first < 0) return undefined;
   const m = re.exec(line);
-  if (m === null) return line.includes(key) ? null : undefined;
-  return line.includes(key, m.index + key.length) ? null : m[1];
+  // The first occurrence of the key must be the one read (not a later, nested one).
+  if (m === null || m.index !== first) return null;
+  return line.includes(key, first + key.length) ? null : m[1];
 }
 
 /**
@@ -220,9 +231,12 @@ export function createWindowsJsonPrefilter(detector: Detector): RawPrefilter {
       if (n < 2 || line.charCodeAt(0) !== 123 || line.charCodeAt(n - 1) !== 125) return true;
       const channel = uniqueMatch(line, CHANNEL, '"Channel"');
       if (typeof channel !== 'string') return true;
+      // Evtx-JSON and flat Windows JSON always carry EventID; a line without it may be another
+      // shape (Winlogbeat, Zeek, generic JSON) that the decoder routes differently.
       const id = uniqueMatch(line, EVENT_ID, '"EventID"');
-      if (id === null) return true;
-      const route = routeTest(channel, id === undefined ? undefined : Number(id));
+      if (typeof id !== 'string' || line.includes('"winlog')) return true;
+      if (UNSAFE_ESCAPE.test(line) || line.includes(KELVIN)) return true;
+      const route = routeTest(channel, Number(id));
       if (typeof route === 'boolean') return route;
       const rules = occurring(route, line);
       // A search that prunes little costs more than it saves: evaluate the route in full instead.

@@ -7,6 +7,7 @@ import { decodeJson } from '../pipeline/decoders/json.js';
 import { isDecodeFailure, textFormat } from '../pipeline/decoders/text.js';
 import type { DecodedEvent, DecodeOptions } from '../pipeline/decoders/types.js';
 import type { RawPrefilter } from '../pipeline/prefilter.js';
+import { MAX_VALUE_CHARS } from '../pipeline/sources/json-splitter.js';
 import { DEFAULT_LEVEL, detectionRecord, levelRank } from './detection.js';
 import {
   type BatchJob,
@@ -102,7 +103,9 @@ export function processBatch(
       let e = end;
       while (s < e && text.charCodeAt(s) <= 32) s++;
       while (e > s && text.charCodeAt(e - 1) <= 32) e--;
-      if (e > s) {
+      if (e - s > MAX_VALUE_CHARS) {
+        fail(line, `record larger than ${MAX_VALUE_CHARS} characters`);
+      } else if (e > s) {
         const record = text.slice(s, e);
         const selection = prefilter === undefined ? true : prefilter.select(record);
         if (selection === false) events++;

@@ -76,6 +76,8 @@ type Reply =
 
 interface Slot {
   readonly worker: Worker;
+  /** Why the worker died (crash, out of memory), once it has. */
+  dead?: Error;
   readonly pending: Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void }>;
 }
 
@@ -106,10 +108,14 @@ export async function workerRunner(init: WorkerInit, threads: number): Promise<B
           if (msg.ok) p.resolve(msg.result);
           else p.reject(new Error(`worker failed on batch ${seq}: ${msg.error}`));
         });
-        worker.on('error', (err) => {
+        const fail = (err: Error): void => {
+          reject(err); // a worker that dies before it is ready fails the start-up
+          slot.dead ??= err;
           for (const p of slot.pending.values()) p.reject(err);
           slot.pending.clear();
-        });
+        };
+        worker.on('error', fail);
+        worker.on('exit', (code) => fail(new Error(`scan worker exited (code ${code})`)));
       }),
     );
   }
@@ -120,12 +126,19 @@ export async function workerRunner(init: WorkerInit, threads: number): Promise<B
     rules: info!,
     run: (job) =>
       new Promise<BatchResult>((resolve, reject) => {
-        let best = slots[0]!;
-        for (const s of slots) if (s.pending.size < best.pending.size) best = s;
+        // The least busy live worker; a dead one (crashed, out of memory) takes no more work.
+        let best: Slot | undefined;
+        for (const s of slots)
+          if (!s.dead && (best === undefined || s.pending.size < best.pending.size)) best = s;
+        if (best === undefined) {
+          reject(new Error(`every scan worker has died: ${slots[0]?.dead?.message ?? 'unknown reason'}`));
+          return;
+        }
         best.pending.set(job.seq, { resolve, reject });
         best.worker.postMessage(job);
       }),
     close: async () => {
+      for (const s of slots) s.dead ??= new Error('closed');
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },
   };

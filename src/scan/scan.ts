@@ -79,6 +79,12 @@ async function expand(path: string, out: string[]): Promise<void> {
     const child = join(path, e.name);
     if (e.isDirectory()) await expand(child, out);
     else if (e.isFile()) out.push(child);
+    else if (e.isSymbolicLink()) {
+      // Followed: a link to a file is scanned, a link to a directory walked.
+      const target = await stat(child).catch(() => undefined);
+      if (target?.isFile()) out.push(child);
+      else if (target?.isDirectory()) await expand(child, out);
+    }
   }
 }
 
@@ -241,8 +247,11 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
         }
         while (queue.length > 0) merge(await queue.shift()!);
       } catch (err) {
-        // An unreadable file (bad gzip, I/O error) is reported; in-flight results are still merged.
-        await Promise.allSettled(queue);
+        // An unreadable file (bad gzip, I/O error) is reported; results already in flight count.
+        for (const pending of queue) {
+          const r = await pending.catch(() => undefined);
+          if (r) merge(r);
+        }
         fileSummary.status = 'error';
         fileSummary.reason = (err as Error).message;
       }

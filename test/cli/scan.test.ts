@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -156,11 +156,19 @@ describe('vigil scan input handling', () => {
       Buffer.concat([Buffer.from('ElfFile\0', 'latin1'), Buffer.alloc(120)]),
     );
     await writeFile(join(dir, 'blob.bin'), Buffer.alloc(4096, 1));
+    // A gzip file whose start does not decompress.
+    await writeFile(
+      join(dir, 'broken.gz'),
+      Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.alloc(60, 0x41)]),
+    );
+    // A symbolic link to a log file is followed.
+    await symlink(join(dir, 'auth.log'), join(dir, 'link-to-auth.log'));
   });
 
   it('reads JSONL, gzip arrays, concatenated JSON and CRLF syslog; reports what it cannot read', async () => {
     const r = await vigil('scan', dir, '-f', 'json', '-q', '--year', '2026');
-    expect(r.code).toBe(0);
+    // Exit 2: one file (broken.gz) could not be read.
+    expect(r.code).toBe(2);
     const { detections, summary } = JSON.parse(r.stdout);
     const files = Object.fromEntries(
       summary.files.map((f: { path: string }) => [f.path.split('/').pop(), f]),

@@ -78,10 +78,11 @@ function explainNode(
   }
   const { item } = node;
   if (item.fieldId !== null) {
-    out[fields.names[item.fieldId]!] = cache.raw(item.fieldId);
+    // null for an absent field, so the explanation survives a JSON round trip.
+    out[fields.names[item.fieldId]!] = cache.raw(item.fieldId) ?? null;
     for (const alternatives of item.spec.values) {
       for (const o of alternatives) {
-        if (o.kind === 'fieldref') out[o.field] = cache.raw(fields.id(o.field));
+        if (o.kind === 'fieldref') out[o.field] = cache.raw(fields.id(o.field)) ?? null;
       }
     }
     return;

@@ -59,15 +59,22 @@ export async function* lineBatches(
     if (format) header = advanceHeader(format, text, header);
     return batch;
   };
-  for await (const chunk of chunks) {
-    pending += chunk;
-    while (pending.length >= BATCH_CHARS) {
-      const cut = pending.lastIndexOf('\n', BATCH_CHARS);
-      const at = cut >= 0 ? cut : pending.indexOf('\n', BATCH_CHARS);
-      if (at < 0) break;
-      yield emit(pending.slice(0, at));
-      pending = pending.slice(at + 1);
+  try {
+    for await (const chunk of chunks) {
+      pending += chunk;
+      while (pending.length >= BATCH_CHARS) {
+        const cut = pending.lastIndexOf('\n', BATCH_CHARS);
+        const at = cut >= 0 ? cut : pending.indexOf('\n', BATCH_CHARS);
+        if (at < 0) break;
+        yield emit(pending.slice(0, at));
+        pending = pending.slice(at + 1);
+      }
     }
+  } catch (err) {
+    // A read error (truncated gzip, I/O): the complete lines read so far are still processed.
+    const last = pending.lastIndexOf('\n');
+    if (last >= 0) yield emit(pending.slice(0, last));
+    throw err;
   }
   if (pending.length > 0) yield emit(pending.endsWith('\n') ? pending.slice(0, -1) : pending);
 }

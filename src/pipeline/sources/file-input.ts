@@ -55,6 +55,8 @@ export async function inspectFile(path: string): Promise<{ info: FileInfo; head:
   const raw = await readHead(path, SNIFF_BYTES);
   const gzip = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
   const head = gzip ? gunzipHead(raw).subarray(0, SNIFF_BYTES) : raw;
+  if (gzip && head.length === 0 && raw.length > 20)
+    throw new Error('corrupt gzip data (cannot decompress the start)');
   return { info: { path, size: st.size, gzip, mtime: st.mtime }, head };
 }
 

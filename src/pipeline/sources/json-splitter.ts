@@ -20,8 +20,11 @@ export interface JsonSplitError {
   readonly text: string;
 }
 
-/** Largest single value accepted (bytes of text); beyond it the value is reported and skipped. */
-export const MAX_VALUE_CHARS = 64 * 1024 * 1024;
+/**
+ * Largest single value accepted (characters of text); beyond it the value is reported and
+ * skipped. Sized so that a parsed value fits a scan worker's heap with room to spare.
+ */
+export const MAX_VALUE_CHARS = 16 * 1024 * 1024;
 
 export class JsonSplitter {
   private buf = '';
