@@ -69,7 +69,9 @@ describe.runIf(requireSharedData())('vigil scan with SigmaHQ Windows rules on th
     const exact = await scan([otrf, evtxJsonl], { ...options, prefilter: false });
     expect(fast.summary.events).toBe(exact.summary.events);
     expect(fast.detections.map(key)).toEqual(exact.detections.map(key));
-    expect(exact.detections.filter((d) => d.log.file.path.includes('otrf-security-datasets')).length).toBe(1454);
+    expect(exact.detections.filter((d) => d.log.file.path.includes('otrf-security-datasets')).length).toBe(
+      1454,
+    );
     expect(exact.detections.length).toBe(3379);
   });
 });
