@@ -189,3 +189,32 @@ export function referencedIdentifiers(node: ConditionNode, out = new Set<string>
   }
   return out;
 }
+
+/**
+ * Folds a condition tree into a value that must hold for the condition to be true (a necessary
+ * property): `and` (and `all of`) combine what both sides need, `or` (and `1/N of`) keep what every
+ * branch needs, `not` needs nothing (`null`). Used for the rule index's required values and the
+ * pre-filter's necessary literals.
+ * @param identifier - the property of one search identifier (`null` when it needs nothing)
+ */
+export function necessary<T>(
+  node: ConditionNode,
+  identifier: (name: string) => T | null,
+  both: (parts: (T | null)[]) => T | null,
+  either: (parts: (T | null)[]) => T | null,
+): T | null {
+  switch (node.kind) {
+    case 'ref':
+      return identifier(node.name);
+    case 'not':
+      return null;
+    case 'of': {
+      const parts = node.names.map(identifier);
+      return node.count === 'all' ? both(parts) : either(parts);
+    }
+    case 'and':
+      return both(node.children.map((c) => necessary(c, identifier, both, either)));
+    case 'or':
+      return either(node.children.map((c) => necessary(c, identifier, both, either)));
+  }
+}

@@ -9,8 +9,8 @@
  * regexes, numeric, CIDR, `null`, `exists`, `fieldref` and `neq` give no guarantee (`null`).
  */
 import type { CompiledNode, CompiledRule } from './compile.js';
+import { necessary } from './condition.js';
 import type { PatternShape } from './string-match.js';
-import type { ConditionNode } from './types.js';
 
 /** A set of alternatives (any one suffices), or null for "no guarantee". */
 type LiteralSet = readonly string[] | null;
@@ -67,23 +67,6 @@ function nodeLiterals(node: CompiledNode, minLength: number): LiteralSet {
   return item.spec.all ? best(perValue) : union(perValue);
 }
 
-function conditionLiterals(node: ConditionNode, ids: ReadonlyMap<string, LiteralSet>): LiteralSet {
-  switch (node.kind) {
-    case 'ref':
-      return ids.get(node.name) ?? null;
-    case 'not':
-      return null;
-    case 'of':
-      return node.count === 'all'
-        ? best(node.names.map((n) => ids.get(n) ?? null))
-        : union(node.names.map((n) => ids.get(n) ?? null));
-    case 'and':
-      return best(node.children.map((c) => conditionLiterals(c, ids)));
-    case 'or':
-      return union(node.children.map((c) => conditionLiterals(c, ids)));
-  }
-}
-
 /**
  * The rule's necessary literals (case-folded as the engine compares them), or `null` when the
  * rule can match an event without any particular text in it.
@@ -92,5 +75,5 @@ function conditionLiterals(node: ConditionNode, ids: ReadonlyMap<string, Literal
 export function requiredLiterals(rule: CompiledRule, minLength = 3): readonly string[] | null {
   const ids = new Map<string, LiteralSet>();
   for (const [name, node] of rule.identifiers) ids.set(name, nodeLiterals(node, minLength));
-  return union(rule.conditions.map((c) => conditionLiterals(c, ids)));
+  return union(rule.conditions.map((c) => necessary(c, (n) => ids.get(n) ?? null, best, union)));
 }

@@ -9,7 +9,8 @@
  *    rule is filed under those values and skipped for every other event.
  */
 import type { CompiledNode, CompiledRule } from './compile.js';
-import type { ConditionNode, EventLogSource, LogSource } from './types.js';
+import { necessary } from './condition.js';
+import type { EventLogSource, LogSource } from './types.js';
 
 /** Field → allowed lower-case values that must hold for a condition to be true. */
 type Requirements = Map<number, Set<string>>;
@@ -55,26 +56,6 @@ function nodeReq(node: CompiledNode): Requirements | null {
   return unionReq(node.children.map(nodeReq));
 }
 
-function conditionReq(
-  node: ConditionNode,
-  ids: ReadonlyMap<string, Requirements | null>,
-): Requirements | null {
-  switch (node.kind) {
-    case 'ref':
-      return ids.get(node.name) ?? null;
-    case 'not':
-      return null;
-    case 'of':
-      return node.count === 'all'
-        ? node.names.map((n) => ids.get(n) ?? null).reduce(intersectReq, null)
-        : unionReq(node.names.map((n) => ids.get(n) ?? null));
-    case 'and':
-      return node.children.map((c) => conditionReq(c, ids)).reduce(intersectReq, null);
-    case 'or':
-      return unionReq(node.children.map((c) => conditionReq(c, ids)));
-  }
-}
-
 /**
  * The lower-case values `field` must take for the rule to match, or `null` when the rule does
  * not constrain that field to fixed values.
@@ -82,7 +63,16 @@ function conditionReq(
 export function requiredValues(rule: CompiledRule, fieldId: number): ReadonlySet<string> | null {
   const ids = new Map<string, Requirements | null>();
   for (const [name, node] of rule.identifiers) ids.set(name, nodeReq(node));
-  const req = unionReq(rule.conditions.map((c) => conditionReq(c, ids)));
+  const req = unionReq(
+    rule.conditions.map((c) =>
+      necessary(
+        c,
+        (n) => ids.get(n) ?? null,
+        (parts) => parts.reduce(intersectReq, null),
+        unionReq,
+      ),
+    ),
+  );
   return req?.get(fieldId) ?? null;
 }
 
