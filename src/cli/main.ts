@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { VigilError } from '../errors.js';
 import '../pipeline/decoders/register.js';
+import { registerEvtx } from './evtx-command.js';
 import { registerRules } from './rules-command.js';
 import { type CommandIO, registerScan } from './scan-command.js';
 
@@ -32,6 +33,7 @@ export async function main(
   };
   registerScan(program, io, setExit);
   registerRules(program, io, setExit);
+  registerEvtx(program, io, setExit);
   try {
     await program.parseAsync([...argv]);
   } catch (err) {

@@ -60,14 +60,14 @@ function threatEcs(t: ThreatInfo): Record<string, unknown> | undefined {
  * @param rule - the matching rule
  * @param event - the decoded event
  * @param explanation - from `detector.explain`
- * @param where - file path, 1-based line and event index
+ * @param where - file path, 1-based line (0 for binary input), event index, byte offset (binary input)
  * @param includeOriginal - copy the raw record into `event.original`
  */
 export function detectionRecord(
   rule: ActiveRule,
   event: DecodedEvent,
   explanation: Explanation,
-  where: { path: string; line: number; index: number },
+  where: { path: string; line: number; index: number; offset?: number | undefined },
   includeOriginal: boolean,
 ): DetectionRecord {
   const ecs = event.ecs();
@@ -98,7 +98,10 @@ export function detectionRecord(
       ruleset: 'sigma',
     },
     threat: threatEcs(rule.threat),
-    log: { file: { path: where.path } },
+    log:
+      where.offset === undefined
+        ? { file: { path: where.path } }
+        : { file: { path: where.path }, offset: where.offset },
     vigil: {
       line: where.line,
       event_index: where.index,

@@ -3,10 +3,12 @@
  * match it, and build detection records for the matches at or above the minimum level.
  */
 import type { Detector } from '../detect/sigma/detector.js';
+import { CHUNK_SIZE, decodeChunk, type EvtxProblem } from '../pipeline/decoders/evtx/chunk.js';
 import { decodeJson } from '../pipeline/decoders/json.js';
 import { isDecodeFailure, textFormat } from '../pipeline/decoders/text.js';
 import type { DecodedEvent, DecodeOptions } from '../pipeline/decoders/types.js';
 import type { RawPrefilter } from '../pipeline/prefilter.js';
+import { chunkOffset } from '../pipeline/sources/evtx-file.js';
 import { MAX_VALUE_CHARS } from '../pipeline/sources/json-splitter.js';
 import { DEFAULT_LEVEL, detectionRecord, levelRank } from './detection.js';
 import {
@@ -36,6 +38,12 @@ function describeJsonError(err: unknown): string {
   return `invalid JSON: ${err instanceof Error ? err.message : String(err)}`;
 }
 
+/** `chunk 3 (offset 0x31000): record 812: unexpected token 0x1b …` */
+export function describeEvtxProblem(p: EvtxProblem): string {
+  const where = p.chunk === null ? 'file header' : `chunk ${p.chunk}`;
+  return `${where} (offset 0x${p.offset.toString(16)}): ${p.kind}: ${p.reason}`;
+}
+
 /**
  * Processes one batch. Never throws for bad input: bad records become failures.
  * @param prefilter - skips JSON lines no rule can match without parsing them (they still count as
@@ -55,11 +63,14 @@ export function processBatch(
   let failureCount = 0;
   let events = 0;
 
-  const fail = (line: number, reason: string): void => {
+  const fail = (line: number, reason: string, offset?: number): void => {
     failureCount++;
-    if (failures.length < MAX_FAILURE_SAMPLES) failures.push({ path: file.path, line, reason });
+    if (failures.length < MAX_FAILURE_SAMPLES)
+      failures.push(
+        offset === undefined ? { path: file.path, line, reason } : { path: file.path, line, offset, reason },
+      );
   };
-  const handle = (event: DecodedEvent, line: number, only?: readonly number[]): void => {
+  const handle = (event: DecodedEvent, line: number, only?: readonly number[], offset?: number): void => {
     events++;
     const matches = detector.match(event, only);
     for (let i = 0; i < matches.length; i++) {
@@ -71,7 +82,7 @@ export function processBatch(
           rule,
           event,
           explanation,
-          { path: file.path, line, index: events },
+          { path: file.path, line, index: events, offset },
           options.includeOriginal,
         ),
       );
@@ -90,7 +101,24 @@ export function processBatch(
     else fail(line, 'not a JSON object');
   };
 
-  if (batch.kind === 'values') {
+  if (batch.kind === 'evtx') {
+    const bytes = batch.bytes;
+    for (let i = 0; i * CHUNK_SIZE < bytes.length; i++) {
+      const index = batch.firstChunk + i;
+      const start = i * CHUNK_SIZE;
+      const chunk = decodeChunk(
+        bytes.subarray(start, Math.min(start + CHUNK_SIZE, bytes.length)),
+        index,
+        chunkOffset(index),
+      );
+      for (const p of chunk.problems) fail(0, describeEvtxProblem(p), p.offset);
+      for (const record of chunk.records) {
+        const event = decodeJson(record.event, decode);
+        if (event) handle(event, 0, undefined, record.offset);
+        else fail(0, `record ${record.recordId}: not a Windows event`, record.offset);
+      }
+    }
+  } else if (batch.kind === 'values') {
     for (const v of batch.values) handleJson(v.text, v.line);
   } else if (file.format === 'jsonl') {
     const text = batch.text;

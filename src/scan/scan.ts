@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { createDetector } from '../detect/sigma/detector.js';
 import type { Diagnostic, SigmaFilter, SigmaLevel, SigmaRule } from '../detect/sigma/types.js';
 import { type Batch, jsonBatches, lineBatches } from '../pipeline/sources/batcher.js';
+import { evtxBatches } from '../pipeline/sources/evtx-file.js';
 import { detectFormat, type FileFormat, inspectFile, readText } from '../pipeline/sources/file-input.js';
+import { describeEvtxProblem } from './process-batch.js';
 import { type BatchRunner, inlineRunner, workerRunner, workersAvailable } from './runner.js';
 import { DetectionCounter, type FileSummary, type ScanSummary } from './summary.js';
 import { DetectionLog } from './detection-log.js';
@@ -96,8 +98,6 @@ function unreadable(path: string, err: unknown): FileSummary {
 
 function unsupportedReason(format: FileFormat): string | undefined {
   switch (format.kind) {
-    case 'evtx':
-      return 'raw .evtx is not read yet; convert it to JSON first (e.g. `evtx_dump -o jsonl file.evtx > file.jsonl`) and scan the JSON';
     case 'binary':
       return 'binary file (not a text or JSON log)';
     case 'unknown':
@@ -176,6 +176,23 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
   let events = 0;
   let bytesDone = 0;
   const maxInFlight = runner.threads * 2 + 1;
+  // Batches in flight across files, merged strictly in submission order (input order).
+  type Pending =
+    | { result: Promise<BatchResult>; merge: (r: BatchResult) => void; fail: (err: unknown) => void }
+    | { done: () => void };
+  const pending: Pending[] = [];
+  const settle = async (p: Pending): Promise<void> => {
+    if ('done' in p) {
+      p.done();
+      return;
+    }
+    try {
+      p.merge(await p.result);
+    } catch (err) {
+      p.fail(err); // a worker that died on this batch: the file is reported, the scan goes on
+    }
+  };
+  let seq = 0;
 
   try {
     for (const { info, format } of inspected) {
@@ -194,7 +211,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
         fileSummary.status = reason ? 'unsupported' : 'empty';
         fileSummary.reason = reason;
         bytesDone += info.size;
-        options.onFile?.(fileSummary);
+        pending.push({ done: () => options.onFile?.(fileSummary) }); // reported in input order
         continue;
       }
       const fileContext = {
@@ -210,16 +227,29 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
         if (failureSamples.length < MAX_FAILURE_SAMPLES) failureSamples.push(f);
       };
       const fileBytesStart = bytesDone;
-      const text = readText(info, (n) => {
+      const onBytes = (n: number): void => {
         bytesDone = fileBytesStart + n;
-      });
-      const batches: AsyncIterable<Batch> =
-        format.kind === 'json'
-          ? jsonBatches(text, (e) => recordFailure({ path: info.path, line: e.line, reason: e.reason }))
-          : lineBatches(text, format.kind === 'text' ? format.format : undefined);
+      };
+      let batches: AsyncIterable<Batch>;
+      if (format.kind === 'evtx') {
+        batches = evtxBatches(
+          info,
+          (_header, problems) => {
+            for (const p of problems)
+              recordFailure({ path: info.path, line: 0, offset: p.offset, reason: describeEvtxProblem(p) });
+          },
+          (p) =>
+            recordFailure({ path: info.path, line: 0, offset: p.offset, reason: describeEvtxProblem(p) }),
+          onBytes,
+        );
+      } else {
+        const text = readText(info, onBytes);
+        batches =
+          format.kind === 'json'
+            ? jsonBatches(text, (e) => recordFailure({ path: info.path, line: e.line, reason: e.reason }))
+            : lineBatches(text, format.kind === 'text' ? format.format : undefined);
+      }
 
-      const queue: Promise<BatchResult>[] = [];
-      let seq = 0;
       const merge = (r: BatchResult): void => {
         for (const d of r.detections) {
           d.vigil.event_index += fileSummary.events;
@@ -240,24 +270,33 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
           file: info.path,
         });
       };
+      const failFile = (err: unknown): void => {
+        fileSummary.status = 'error';
+        fileSummary.reason ??= err instanceof Error ? err.message : String(err);
+      };
       try {
         for await (const batch of batches) {
-          queue.push(runner.run({ seq: seq++, file: fileContext, batch }));
-          if (queue.length >= maxInFlight) merge(await queue.shift()!);
+          pending.push({
+            result: runner.run({ seq: seq++, file: fileContext, batch }),
+            merge,
+            fail: failFile,
+          });
+          if (pending.length >= maxInFlight) await settle(pending.shift()!);
         }
-        while (queue.length > 0) merge(await queue.shift()!);
       } catch (err) {
-        // An unreadable file (bad gzip, I/O error) is reported; results already in flight count.
-        for (const pending of queue) {
-          const r = await pending.catch(() => undefined);
-          if (r) merge(r);
-        }
-        fileSummary.status = 'error';
-        fileSummary.reason = (err as Error).message;
+        // An unreadable file (bad gzip, I/O error) is reported; its batches already read still count.
+        failFile(err);
       }
-      bytesDone = fileBytesStart + info.size;
-      options.onFile?.(fileSummary);
+      // The file is finished once its batches are merged; later files' batches are already in flight
+      // meanwhile, so a folder of small files keeps every worker busy.
+      pending.push({
+        done: () => {
+          bytesDone = Math.max(bytesDone, fileBytesStart + info.size);
+          options.onFile?.(fileSummary);
+        },
+      });
     }
+    while (pending.length > 0) await settle(pending.shift()!);
   } finally {
     await runner.close();
   }

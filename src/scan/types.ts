@@ -37,8 +37,10 @@ export interface DetectionRecord {
     readonly ruleset: 'sigma';
   };
   readonly threat?: Record<string, unknown>;
-  readonly log: { readonly file: { readonly path: string } };
+  /** ECS `log.*`: the file, and for binary input (`.evtx`) the record's byte offset. */
+  readonly log: { readonly file: { readonly path: string }; readonly offset?: number };
   readonly vigil: {
+    /** 1-based line of the record; 0 for binary input (`.evtx`: see `log.offset`, `winlog.record_id`). */
     readonly line: number;
     /** 1-based index of the event among the file's decoded events. */
     event_index: number;
@@ -60,7 +62,10 @@ export interface DetectionRecord {
 /** A record that could not be decoded. */
 export interface Failure {
   readonly path: string;
+  /** 1-based line; 0 for binary input (`.evtx`), where `offset` says where. */
   readonly line: number;
+  /** Byte offset in the file (binary input). */
+  readonly offset?: number;
   readonly reason: string;
 }
 

@@ -177,8 +177,9 @@ describe('vigil scan input handling', () => {
     expect(files['b.json.gz']).toMatchObject({ format: 'json', events: 2, failures: 0 });
     expect(files['c.json']).toMatchObject({ format: 'json', events: 2, failures: 0 });
     expect(files['auth.log']).toMatchObject({ format: 'syslog', events: 1 });
-    expect(files['x.evtx']).toMatchObject({ status: 'unsupported' });
-    expect(files['x.evtx'].reason).toContain('convert');
+    // A damaged .evtx (a header and nothing else) is read as far as it goes, the damage reported.
+    expect(files['x.evtx']).toMatchObject({ format: 'evtx', status: 'scanned', events: 0 });
+    expect(files['x.evtx'].failures).toBeGreaterThan(0);
     expect(files['blob.bin']).toMatchObject({
       status: 'unsupported',
       reason: 'binary file (not a text or JSON log)',
@@ -189,6 +190,15 @@ describe('vigil scan input handling', () => {
         path: join(dir, 'a.jsonl'),
         line: 2,
         reason: expect.stringContaining('invalid JSON'),
+      }),
+      expect.objectContaining({
+        path: join(dir, 'x.evtx'),
+        offset: 124,
+        reason: expect.stringContaining('file-header-checksum'),
+      }),
+      expect.objectContaining({
+        path: join(dir, 'x.evtx'),
+        reason: expect.stringContaining('file-header: file ends at 128 bytes'),
       }),
     ]);
     const encoded = detections.filter(

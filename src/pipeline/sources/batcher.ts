@@ -5,6 +5,7 @@
  * at its start, so results can be numbered and merged back in input order.
  */
 import type { HeaderState, TextFormat } from '../decoders/text.js';
+import type { EvtxBatch } from './evtx-file.js';
 import { type JsonSplitError, JsonSplitter } from './json-splitter.js';
 
 export type Batch =
@@ -15,7 +16,8 @@ export type Batch =
       readonly firstLine: number;
       readonly header?: HeaderState;
     }
-  | { readonly kind: 'values'; readonly values: readonly { readonly text: string; readonly line: number }[] };
+  | { readonly kind: 'values'; readonly values: readonly { readonly text: string; readonly line: number }[] }
+  | EvtxBatch;
 
 /** Target size of a line batch, in characters. */
 export const BATCH_CHARS = 1 << 16;

@@ -66,6 +66,13 @@ const LEVEL_TAG: Readonly<Record<SigmaLevel, string>> = {
   critical: 'CRITICAL',
 };
 
+/** `file:line` for text input; `file (record N, offset 0x…)` for `.evtx`. */
+function where(d: DetectionRecord): string {
+  if (d.vigil.line > 0 || d.log.offset === undefined) return `${d.log.file.path}:${d.vigil.line}`;
+  const id = field(d, 'winlog.record_id');
+  return `${d.log.file.path} (${id === undefined ? '' : `record ${text(id)}, `}offset 0x${d.log.offset.toString(16)})`;
+}
+
 function wrap(textValue: string, width: number, indent: string): string {
   if (textValue.length <= width) return `${indent}${textValue}`;
   const out: string[] = [];
@@ -101,7 +108,7 @@ export async function writeTimeline(
       .map(([k, v]) => `${k}=${text(v)}`)
       .join(' ');
     out.push(head);
-    out.push(`    ${entities}${entities ? '  ' : ''}${dim(`${d.log.file.path}:${d.vigil.line}`)}`);
+    out.push(`    ${entities}${entities ? '  ' : ''}${dim(where(d))}`);
     const details = matchDetails(d, 300);
     if (details) out.push(wrap(details, Math.max(40, style.width - 6), '    '));
     await write(`${out.join('\n')}\n`);
@@ -174,7 +181,8 @@ export function renderSummary(s: ScanSummary, style: TextStyle): string {
   }
   if (s.failures > 0) {
     out.push(`  Malformed records: ${s.failures} (skipped, scan continued)`);
-    for (const f of s.failureSamples.slice(0, 10)) out.push(`    ${f.path}:${f.line}: ${f.reason}`);
+    for (const f of s.failureSamples.slice(0, 10))
+      out.push(`    ${f.path}${f.line > 0 ? `:${f.line}` : ''}: ${f.reason}`);
     if (s.failures > 10) out.push(`    … ${s.failures - 10} more`);
   }
   const r = s.rules;
