@@ -85,6 +85,8 @@ if (existsSync(PYTHON_EVTX)) {
 }
 
 console.log(`EVTX: ${files.length} files, ${fmt(mb, 1)} MB, ${fmt(records)} records`);
+if (smoke)
+  console.log(`  (smoke run: the scans cover ${scanRoot}, not only these files; figures not comparable)`);
 console.log(
   `  reader (1 thread, in memory): ${fmt(parse.ms)} ms  ${fmt(parse.mbPerS, 1)} MB/s  ${fmt(parse.recordsPerS)} records/s`,
 );
