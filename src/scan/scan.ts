@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createDetector } from '../detect/sigma/detector.js';
 import type { Diagnostic, SigmaFilter, SigmaLevel, SigmaRule } from '../detect/sigma/types.js';
 import { type Batch, jsonBatches, lineBatches } from '../pipeline/sources/batcher.js';
+import type { EvtxProblem } from '../pipeline/decoders/evtx/chunk.js';
 import { evtxBatches } from '../pipeline/sources/evtx-file.js';
 import { detectFormat, type FileFormat, inspectFile, readText } from '../pipeline/sources/file-input.js';
 import { describeEvtxProblem } from './process-batch.js';
@@ -105,6 +106,10 @@ function unsupportedReason(format: FileFormat): string | undefined {
     default:
       return undefined;
   }
+}
+
+function evtxFailure(path: string, p: EvtxProblem): Failure {
+  return { path, line: 0, offset: p.offset, reason: describeEvtxProblem(p) };
 }
 
 function formatName(format: FileFormat): string {
@@ -234,12 +239,11 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
       if (format.kind === 'evtx') {
         batches = evtxBatches(
           info,
+          // Queued behind earlier files' batches, so failures are listed in input order.
           (_header, problems) => {
-            for (const p of problems)
-              recordFailure({ path: info.path, line: 0, offset: p.offset, reason: describeEvtxProblem(p) });
+            for (const p of problems) pending.push({ done: () => recordFailure(evtxFailure(info.path, p)) });
           },
-          (p) =>
-            recordFailure({ path: info.path, line: 0, offset: p.offset, reason: describeEvtxProblem(p) }),
+          (p) => pending.push({ done: () => recordFailure(evtxFailure(info.path, p)) }),
           onBytes,
         );
       } else {
@@ -276,11 +280,10 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
       };
       try {
         for await (const batch of batches) {
-          pending.push({
-            result: runner.run({ seq: seq++, file: fileContext, batch }),
-            merge,
-            fail: failFile,
-          });
+          const result = runner.run({ seq: seq++, file: fileContext, batch });
+          // Settled in order later; until then a rejection (a worker died) must not count as unhandled.
+          result.catch(() => {});
+          pending.push({ result, merge, fail: failFile });
           if (pending.length >= maxInFlight) await settle(pending.shift()!);
         }
       } catch (err) {

@@ -68,6 +68,18 @@ describe('vigil evtx dump', () => {
     expect(r.stderr).toMatch(/2 records, 2 problems/); // the record and the chunk data checksum
   });
 
+  it('prints what a truncated gzip holds before the cut, then fails (exit 2)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const gz = await readFile(join(dir, 'copy.evtx.gz'));
+    const cut = join(await mkdtemp(join(tmpdir(), 'vigil-evtx-cut-')), 'cut.evtx.gz');
+    // The first chunk compresses into the first part of the stream; keep 60% of it.
+    await writeFile(cut, gz.subarray(0, Math.floor(gz.length * 0.6)));
+    const r = await vigil('evtx', 'dump', cut);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unexpected end of file|Unexpected end/i);
+    expect(r.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(2);
+  });
+
   it('refuses a file that is not EVTX (exit 2) and an unknown format (exit 2)', async () => {
     const notEvtx = join(dir, 'x.json');
     await writeFile(notEvtx, '{}\n');

@@ -66,32 +66,39 @@ export async function* evtxBatches(
   let firstChunk = 0;
   let header: EvtxFileHeader | undefined;
   let size = 0;
-  for await (const data of stream as AsyncIterable<Buffer>) {
-    let at = 0;
-    size += data.length;
-    if (headerFill < FILE_HEADER_SIZE) {
-      const n = Math.min(FILE_HEADER_SIZE - headerFill, data.length);
-      head.set(data.subarray(0, n), headerFill);
-      headerFill += n;
-      at = n;
-      if (headerFill === FILE_HEADER_SIZE) {
-        const h = readFileHeader(head);
-        header = h.header;
-        onHeader(h.header, h.problems);
+  try {
+    for await (const data of stream as AsyncIterable<Buffer>) {
+      let at = 0;
+      size += data.length;
+      if (headerFill < FILE_HEADER_SIZE) {
+        const n = Math.min(FILE_HEADER_SIZE - headerFill, data.length);
+        head.set(data.subarray(0, n), headerFill);
+        headerFill += n;
+        at = n;
+        if (headerFill === FILE_HEADER_SIZE) {
+          const h = readFileHeader(head);
+          header = h.header;
+          onHeader(h.header, h.problems);
+        }
+      }
+      while (at < data.length) {
+        const n = Math.min(batchSize - fill, data.length - at);
+        batch.set(data.subarray(at, at + n), fill);
+        fill += n;
+        at += n;
+        if (fill === batchSize) {
+          yield { kind: 'evtx', bytes: batch, firstChunk };
+          firstChunk += chunksPerBatch;
+          batch = new Uint8Array(batchSize);
+          fill = 0;
+        }
       }
     }
-    while (at < data.length) {
-      const n = Math.min(batchSize - fill, data.length - at);
-      batch.set(data.subarray(at, at + n), fill);
-      fill += n;
-      at += n;
-      if (fill === batchSize) {
-        yield { kind: 'evtx', bytes: batch, firstChunk };
-        firstChunk += chunksPerBatch;
-        batch = new Uint8Array(batchSize);
-        fill = 0;
-      }
-    }
+  } catch (err) {
+    // A read error (truncated gzip, I/O): the bytes read so far are still decoded, then the error
+    // is reported by the caller.
+    if (fill > 0) yield { kind: 'evtx', bytes: batch.subarray(0, fill), firstChunk };
+    throw err;
   }
   if (headerFill < FILE_HEADER_SIZE) {
     const h = readFileHeader(head.subarray(0, headerFill));

@@ -83,6 +83,11 @@ const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>',
 const EMPTY: readonly never[] = [];
 const IN_PROGRESS: Template = { guid: '', nodes: EMPTY, end: 0 };
 
+/** A template definition that failed to parse: later references fail at once, without re-parsing. */
+interface FailedTemplate {
+  readonly failed: string;
+}
+
 /**
  * Reads the Binary XML of one chunk. Create one per chunk: names and templates are cached by their
  * chunk-relative offset.
@@ -91,7 +96,7 @@ export class ChunkBinXml {
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
   private readonly names = new Map<number, string>();
-  private readonly templates = new Map<number, Template>();
+  private readonly templates = new Map<number, Template | FailedTemplate>();
 
   /** @param bytes the chunk (up to 65,536 bytes; offsets inside are relative to its start) */
   constructor(bytes: Uint8Array) {
@@ -161,6 +166,11 @@ export class ChunkBinXml {
     let next = pos + 10;
     let template = this.templates.get(defOffset);
     if (template === IN_PROGRESS) throw new BinXmlError('template refers to itself', pos);
+    if (template !== undefined && 'failed' in template)
+      throw new BinXmlError(
+        `template at 0x${defOffset.toString(16)} is unreadable (${template.failed})`,
+        pos,
+      );
     if (template === undefined) template = this.template(defOffset, depth);
     if (defOffset >= next) next = Math.max(next, template.end);
     const { values, next: after } = this.substitutions(next, end, depth);
@@ -183,7 +193,7 @@ export class ChunkBinXml {
       this.templates.set(offset, template);
       return template;
     } catch (e) {
-      this.templates.delete(offset);
+      this.templates.set(offset, { failed: e instanceof Error ? e.message : String(e) });
       throw e;
     }
   }

@@ -32,22 +32,42 @@ const MAX_RENDER_DEPTH = 64;
  * so hostile input could expand exponentially; real records render a few hundred nodes.
  */
 export const MAX_RENDER_NODES = 100_000;
+/**
+ * Most characters of text one record may render. A 64 KiB record holds at most ~32k characters
+ * once; a template repeating one substitution thousands of times would render megabytes.
+ */
+export const MAX_RENDER_CHARS = 1_000_000;
 let budget = 0;
+let chars = 0;
+
+/** Counts a value's characters against the record's text budget. */
+function spend(v: EvtxValue): void {
+  chars -= typeof v === 'string' ? v.length : Array.isArray(v) ? v.length * 8 : 8;
+  if (chars < 0) throw new BinXmlError(`record renders more than ${MAX_RENDER_CHARS} characters`);
+}
+
+/** A key-value object without a prototype: element names such as `__proto__` or `constructor` are plain keys. */
+function object(): JsonObject {
+  return Object.create(null) as JsonObject;
+}
 
 /**
  * Renders a record's fragment: `{"Event": {...}}` for a Windows event.
- * @throws BinXmlError when the record expands beyond {@link MAX_RENDER_NODES} nodes
+ * Objects have no prototype, so any element or Data name is an ordinary key.
+ * @throws BinXmlError when the record expands beyond {@link MAX_RENDER_NODES} nodes or
+ *   {@link MAX_RENDER_CHARS} characters
  */
 export function renderFragment(fragment: Fragment): JsonObject {
-  const out: JsonObject = {};
+  const out = object();
   const texts: EvtxValue[] = [];
   budget = MAX_RENDER_NODES;
+  chars = MAX_RENDER_CHARS;
   collect(fragment.nodes, fragment.values, out, texts, 0);
   return out;
 }
 
 function addChild(out: JsonObject, key: string, value: EvtxJson): void {
-  if (!(key in out)) {
+  if (!Object.hasOwn(out, key)) {
     out[key] = value;
     return;
   }
@@ -79,13 +99,17 @@ function collect(
         addElement(node, values, out, depth);
         break;
       case NodeKind.Text:
+        spend(node.text);
         texts.push(node.text);
         break;
       case NodeKind.Substitution: {
         const v = values[node.index];
         if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) break;
         if (isFragment(v)) collect(v.nodes, v.values, out, texts, depth + 1);
-        else texts.push(v);
+        else {
+          spend(v);
+          texts.push(v);
+        }
         break;
       }
       case NodeKind.Template:
@@ -107,9 +131,9 @@ function addElement(
     const v = attributeValue(a.value, values, depth);
     if (v === undefined) continue;
     if (a.name === 'Name' && el.name === 'Data' && typeof v === 'string') dataName = v;
-    (attrs ??= {})[a.name] = v;
+    (attrs ??= object())[a.name] = v;
   }
-  const children: JsonObject = {};
+  const children = object();
   const texts: EvtxValue[] = [];
   collect(el.children, values, children, texts, depth + 1);
   const text = joinText(texts);
@@ -127,7 +151,7 @@ function addElement(
     addChild(out, el.name, text);
     return;
   }
-  const obj: JsonObject = {};
+  const obj = object();
   if (attrs !== undefined) obj['#attributes'] = attrs;
   if (hasChildren) Object.assign(obj, children);
   if (text !== null) obj['#text'] = text;
@@ -143,10 +167,13 @@ function attributeValue(
   if (nodes.length === 1 && nodes[0]!.kind === NodeKind.Substitution) {
     const v = values[nodes[0]!.index];
     if (v === undefined || v === null) return undefined;
-    if (!isFragment(v)) return v;
+    if (!isFragment(v)) {
+      spend(v);
+      return v;
+    }
   }
   const texts: EvtxValue[] = [];
-  const ignored: JsonObject = {};
+  const ignored = object();
   collect(nodes, values, ignored, texts, depth + 1);
   if (texts.length === 0) return nodes.length === 0 ? '' : undefined;
   return joinText(texts);

@@ -301,3 +301,48 @@ describe('EVTX reader: damage is reported and the rest is read', () => {
     expect(r.problems.map((p) => p.kind)).toContain('file-header');
   });
 });
+
+describe('EVTX reader: hostile records', () => {
+  it('refuses a record that would render megabytes from one repeated value', () => {
+    const subs = Array.from({ length: 2000 }, () => ({ sub: 0 }));
+    const template = { guid: '22222222-3333-4444-5555-666666666666', root: el('Event', [el('X', subs)]) };
+    const bomb: RecordSpec = { id: 1, template, values: [{ type: 'string', value: 'A'.repeat(20_000) }] };
+    const ok = sysmonProcessCreation({ id: 2, image: 'C:\\a.exe', commandLine: 'a' });
+    const r = decodeEvtx(buildEvtx([{ records: [bomb, ok] }]).bytes);
+    expect(r.problems).toMatchObject([{ kind: 'record-binxml' }]);
+    expect(r.problems[0]!.reason).toMatch(/more than 1000000 characters/);
+    expect(r.records.map((x) => x.recordId)).toEqual([2]);
+  });
+
+  it('keeps element and Data names such as __proto__ and constructor as plain keys', () => {
+    const xml = el('Event', [
+      el('EventData', [el('Data', ['v1'], { Name: '__proto__' }), el('Data', ['v2'], { Name: 'toString' })]),
+      el('constructor', ['c']),
+    ]);
+    const r = decodeEvtx(buildEvtx([{ records: [{ id: 1, xml }] }]).bytes);
+    expect(r.problems).toEqual([]);
+    const event = ev(r.records[0]!);
+    expect(Object.keys(event)).toEqual(['EventData', 'constructor']);
+    expect(event.constructor).toBe('c');
+    const d = data(r.records[0]!);
+    expect(Object.keys(d)).toEqual(['__proto__', 'toString']);
+    expect(Object.getOwnPropertyDescriptor(d, '__proto__')?.value).toBe('v1');
+    expect(d.toString).toBe('v2');
+  });
+
+  it('a template that fails to parse is not parsed again by every record that uses it', () => {
+    const { bytes, layout } = twoChunkFile();
+    const copy = bytes.slice();
+    const r1 = layout.chunks[0]!.records[0]!;
+    // Record 1 holds the Event template resident: break its body's first element token.
+    const body = r1.offset + 24 + 4 + 10 + 24 + 4;
+    expect(copy[body]! & 0x0f).toBe(0x01);
+    copy[body] = 0x1b;
+    fixChunkChecksums(copy, 0);
+    const r = decodeEvtx(copy);
+    const reasons = r.problems.map((p) => p.reason);
+    expect(reasons[0]).toMatch(/record 1: unexpected token 0x1b/);
+    expect(reasons.slice(1).every((x) => /is unreadable \(unexpected token 0x1b/.test(x))).toBe(true);
+    expect(r.records.filter((x) => x.chunk === 1)).toHaveLength(2);
+  });
+});
