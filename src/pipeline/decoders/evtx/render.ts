@@ -46,14 +46,20 @@ function spend(v: EvtxValue): void {
   if (chars < 0) throw new BinXmlError(`record renders more than ${MAX_RENDER_CHARS} characters`);
 }
 
-/** A key-value object without a prototype: element names such as `__proto__` or `constructor` are plain keys. */
 function object(): JsonObject {
-  return Object.create(null) as JsonObject;
+  return {};
+}
+
+/** Sets an own property, `__proto__` included (an element or Data name is data, never a prototype). */
+function put(obj: JsonObject, key: string, value: EvtxJson): void {
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else obj[key] = value;
 }
 
 /**
  * Renders a record's fragment: `{"Event": {...}}` for a Windows event.
- * Objects have no prototype, so any element or Data name is an ordinary key.
+ * Any element or Data name is an ordinary own key (`__proto__` and `constructor` included).
  * @throws BinXmlError when the record expands beyond {@link MAX_RENDER_NODES} nodes or
  *   {@link MAX_RENDER_CHARS} characters
  */
@@ -68,7 +74,7 @@ export function renderFragment(fragment: Fragment): JsonObject {
 
 function addChild(out: JsonObject, key: string, value: EvtxJson): void {
   if (!Object.hasOwn(out, key)) {
-    out[key] = value;
+    put(out, key, value);
     return;
   }
   const prev = out[key]!;
@@ -76,7 +82,7 @@ function addChild(out: JsonObject, key: string, value: EvtxJson): void {
   else {
     const list: EvtxJson[] = [prev, value];
     multi.add(list);
-    out[key] = list;
+    put(out, key, list);
   }
 }
 /** Arrays made by repeated element names (as opposed to array values), so a third repeat appends. */
@@ -131,7 +137,7 @@ function addElement(
     const v = attributeValue(a.value, values, depth);
     if (v === undefined) continue;
     if (a.name === 'Name' && el.name === 'Data' && typeof v === 'string') dataName = v;
-    (attrs ??= object())[a.name] = v;
+    put((attrs ??= object()), a.name, v);
   }
   const children = object();
   const texts: EvtxValue[] = [];
@@ -153,7 +159,7 @@ function addElement(
   }
   const obj = object();
   if (attrs !== undefined) obj['#attributes'] = attrs;
-  if (hasChildren) Object.assign(obj, children);
+  if (hasChildren) for (const k of Object.keys(children)) put(obj, k, children[k]!);
   if (text !== null) obj['#text'] = text;
   addChild(out, el.name, obj);
 }
