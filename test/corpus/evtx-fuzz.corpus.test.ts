@@ -10,22 +10,12 @@ import { describe, expect, it } from 'vitest';
 import {
   CHUNK_SIZE,
   decodeEvtx,
-  type EvtxProblemKind,
+  EVTX_PROBLEM_KINDS,
   FILE_HEADER_SIZE,
 } from '../../src/pipeline/decoders/evtx/chunk.js';
 import { requireSharedData, shared } from '../helpers/shared-data.js';
 
-const KINDS: readonly EvtxProblemKind[] = [
-  'file-header',
-  'file-header-checksum',
-  'file-truncated',
-  'chunk-header',
-  'chunk-header-checksum',
-  'chunk-data-checksum',
-  'record-header',
-  'record-truncated',
-  'record-binxml',
-];
+const KINDS: readonly string[] = EVTX_PROBLEM_KINDS;
 
 function evtxFiles(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir).sort()) {

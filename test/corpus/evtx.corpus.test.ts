@@ -13,9 +13,9 @@ import { createDetector } from '../../src/detect/sigma/detector.js';
 import { decodeEvtx } from '../../src/pipeline/decoders/evtx/chunk.js';
 import { decodeJson } from '../../src/pipeline/decoders/json.js';
 import '../../src/pipeline/decoders/register.js';
-import { JsonSplitter } from '../../src/pipeline/sources/json-splitter.js';
 import { loadRuleFiles } from '../../src/rules/loader.js';
 import { compareEvents, type Difference } from '../helpers/evtx-parity.js';
+import { jsonValues } from '../helpers/json-files.js';
 import { requireSharedData, shared } from '../helpers/shared-data.js';
 
 function walk(dir: string, suffix: string, out: string[] = []): string[] {
@@ -125,20 +125,6 @@ interface Info {
   rule_metadata?: { id: string }[];
 }
 
-/** The events of a regression JSON file (one object or several concatenated objects). */
-function jsonEvents(path: string): unknown[] {
-  const out: unknown[] = [];
-  const splitter = new JsonSplitter(
-    (c) => out.push(JSON.parse(c.text)),
-    (e) => {
-      throw new Error(`${path}:${e.line}: ${e.reason}`);
-    },
-  );
-  splitter.push(readFileSync(path, 'utf8'));
-  splitter.end();
-  return out;
-}
-
 describe.runIf(requireSharedData())('SigmaHQ regression samples: .evtx and .json', async () => {
   const set = requireSharedData()
     ? await loadRuleFiles(
@@ -174,7 +160,7 @@ describe.runIf(requireSharedData())('SigmaHQ regression samples: .evtx and .json
   it.each(cases)('$ruleId: the .evtx gives the matches of the .json', ({ ruleId, base }) => {
     const evtx = decodeEvtx(readFileSync(`${base}.evtx`));
     expect(evtx.problems).toEqual([]);
-    const fromJson = jsonEvents(`${base}.json`).map(matchesOf);
+    const fromJson = jsonValues(`${base}.json`).map(matchesOf);
     const fromEvtx = evtx.records.map((r) => matchesOf(r.event));
     expect(fromEvtx.length).toBe(fromJson.length);
     expect(fromEvtx.some((m) => m.includes(ruleId))).toBe(true);

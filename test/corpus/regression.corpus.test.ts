@@ -5,8 +5,8 @@ import { parse } from 'yaml';
 import { createDetector } from '../../src/detect/sigma/detector.js';
 import '../../src/pipeline/decoders/register.js';
 import { decodeJson } from '../../src/pipeline/decoders/json.js';
-import { JsonSplitter } from '../../src/pipeline/sources/json-splitter.js';
 import { loadRuleFiles } from '../../src/rules/loader.js';
+import { jsonValues } from '../helpers/json-files.js';
 import { requireSharedData, shared } from '../helpers/shared-data.js';
 
 interface Info {
@@ -20,20 +20,6 @@ function infoFiles(dir: string, out: string[] = []): string[] {
     if (statSync(p).isDirectory()) infoFiles(p, out);
     else if (e === 'info.yml') out.push(p);
   }
-  return out;
-}
-
-/** The events of a regression JSON file (one object or several concatenated objects). */
-function events(path: string): unknown[] {
-  const out: unknown[] = [];
-  const splitter = new JsonSplitter(
-    (c) => out.push(JSON.parse(c.text)),
-    (e) => {
-      throw new Error(`${path}:${e.line}: ${e.reason}`);
-    },
-  );
-  splitter.push(readFileSync(path, 'utf8'));
-  splitter.end();
   return out;
 }
 
@@ -68,7 +54,7 @@ describe.runIf(requireSharedData())('SigmaHQ regression samples', async () => {
   it.each(cases)('$title ($ruleId) matches its sample at least $need time(s)', ({ ruleId, json, need }) => {
     const rule = byId.get(ruleId);
     expect(rule, `rule ${ruleId} is loaded`).toBeDefined();
-    const evs = events(json);
+    const evs = jsonValues(json);
     let hits = 0;
     const others = new Map<string, number>();
     for (const raw of evs) {

@@ -22,17 +22,21 @@ const RECORD_HEADER_SIZE = 24;
 const FILE_MAGIC = [0x45, 0x6c, 0x66, 0x46, 0x69, 0x6c, 0x65, 0x00]; // ElfFile\0
 const CHUNK_MAGIC = [0x45, 0x6c, 0x66, 0x43, 0x68, 0x6e, 0x6b, 0x00]; // ElfChnk\0
 
+/** Every kind of damage a problem can report (docs/evtx.md describes each). */
+export const EVTX_PROBLEM_KINDS = [
+  'file-header',
+  'file-header-checksum',
+  'file-truncated',
+  'chunk-header',
+  'chunk-header-checksum',
+  'chunk-data-checksum',
+  'record-header',
+  'record-truncated',
+  'record-binxml',
+] as const;
+
 /** What kind of damage a problem reports. */
-export type EvtxProblemKind =
-  | 'file-header'
-  | 'file-header-checksum'
-  | 'file-truncated'
-  | 'chunk-header'
-  | 'chunk-header-checksum'
-  | 'chunk-data-checksum'
-  | 'record-header'
-  | 'record-truncated'
-  | 'record-binxml';
+export type EvtxProblemKind = (typeof EVTX_PROBLEM_KINDS)[number];
 
 /** Damage found while reading: where (chunk index, file offset in bytes) and why. */
 export interface EvtxProblem {

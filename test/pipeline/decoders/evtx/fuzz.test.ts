@@ -5,7 +5,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CHUNK_SIZE, decodeEvtx, FILE_HEADER_SIZE } from '../../../../src/pipeline/decoders/evtx/chunk.js';
+import {
+  CHUNK_SIZE,
+  decodeEvtx,
+  EVTX_PROBLEM_KINDS,
+  FILE_HEADER_SIZE,
+} from '../../../../src/pipeline/decoders/evtx/chunk.js';
 import {
   buildEvtx,
   type RecordSpec,
@@ -13,17 +18,7 @@ import {
   sysmonProcessCreation,
 } from '../../../helpers/evtx-builder.js';
 
-const KINDS = new Set([
-  'file-header',
-  'file-header-checksum',
-  'file-truncated',
-  'chunk-header',
-  'chunk-header-checksum',
-  'chunk-data-checksum',
-  'record-header',
-  'record-truncated',
-  'record-binxml',
-]);
+const KINDS = new Set<string>(EVTX_PROBLEM_KINDS);
 
 function check(bytes: Uint8Array): ReturnType<typeof decodeEvtx> {
   const r = decodeEvtx(bytes);
