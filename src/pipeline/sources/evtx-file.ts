@@ -3,8 +3,6 @@
  * worker threads (chunks are independent: each has its own string and template tables). Memory is
  * one batch per call in flight, whatever the file size.
  */
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
 import {
   CHUNK_SIZE,
   type EvtxFileHeader,
@@ -13,7 +11,7 @@ import {
   readFileHeader,
   truncation,
 } from '../decoders/evtx/chunk.js';
-import type { FileInfo } from './file-input.js';
+import { type FileInfo, openStream } from './file-input.js';
 
 /** Chunks per batch: 256 KiB, a few hundred records. */
 export const EVTX_CHUNKS_PER_BATCH = 4;
@@ -47,16 +45,7 @@ export async function* evtxBatches(
   onBytes?: (bytes: number) => void,
   chunksPerBatch = EVTX_CHUNKS_PER_BATCH,
 ): AsyncGenerator<EvtxBatch> {
-  const raw = createReadStream(info.path, { highWaterMark: CHUNK_SIZE });
-  let consumed = 0;
-  if (onBytes) {
-    raw.on('data', (chunk: Buffer | string) => {
-      consumed += chunk.length;
-      onBytes(consumed);
-    });
-  }
-  const stream = info.gzip ? raw.pipe(createGunzip()) : raw;
-  if (info.gzip) raw.on('error', (err) => stream.destroy(err));
+  const stream = openStream(info, onBytes);
 
   const head = new Uint8Array(FILE_HEADER_SIZE);
   let headerFill = 0;

@@ -131,10 +131,11 @@ export function detectFormat(head: Buffer, forced?: string): FileFormat {
 }
 
 /**
- * Streams a file as UTF-8 text chunks, gunzipping when needed.
+ * Opens a file as a byte stream in 64 KiB reads, gunzipped when needed (a read error of the
+ * compressed file ends the gunzip stream with that error).
  * @param onBytes - called with the number of file bytes (compressed, when gzip) consumed so far
  */
-export async function* readText(info: FileInfo, onBytes?: (bytes: number) => void): AsyncGenerator<string> {
+export function openStream(info: FileInfo, onBytes?: (bytes: number) => void): NodeJS.ReadableStream {
   const raw = createReadStream(info.path, { highWaterMark: 1 << 16 });
   let consumed = 0;
   if (onBytes) {
@@ -143,8 +144,18 @@ export async function* readText(info: FileInfo, onBytes?: (bytes: number) => voi
       onBytes(consumed);
     });
   }
-  const stream = info.gzip ? raw.pipe(createGunzip()) : raw;
-  if (info.gzip) raw.on('error', (err) => stream.destroy(err));
+  if (!info.gzip) return raw;
+  const stream = raw.pipe(createGunzip());
+  raw.on('error', (err) => stream.destroy(err));
+  return stream;
+}
+
+/**
+ * Streams a file as UTF-8 text chunks, gunzipping when needed.
+ * @param onBytes - called with the number of file bytes (compressed, when gzip) consumed so far
+ */
+export async function* readText(info: FileInfo, onBytes?: (bytes: number) => void): AsyncGenerator<string> {
+  const stream = openStream(info, onBytes);
   stream.setEncoding('utf8');
   let first = true;
   for await (const chunk of stream as AsyncIterable<string>) {
