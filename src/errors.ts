@@ -31,6 +31,20 @@ export const ErrorCodes = {
   INPUT_UNSUPPORTED: define('VIGIL_ERR_INPUT_UNSUPPORTED', 'unsupported input: %s', 400),
   INPUT_READ: define('VIGIL_ERR_INPUT_READ', 'cannot read input: %s', 500),
   CONFIG: define('VIGIL_ERR_CONFIG', 'invalid setting %s', 500),
+  STORE_LOCKED: define(
+    'VIGIL_ERR_STORE_LOCKED',
+    'data directory %s is in use by process %s (stop the server, or run this through its API)',
+    409,
+  ),
+  NOT_FOUND: define('VIGIL_ERR_NOT_FOUND', '%s not found', 404),
+  BAD_REQUEST: define('VIGIL_ERR_BAD_REQUEST', '%s', 400),
+  CONFLICT: define('VIGIL_ERR_CONFLICT', '%s', 409),
+  UNPROCESSABLE: define('VIGIL_ERR_UNPROCESSABLE', '%s', 422),
+  PAYLOAD_TOO_LARGE: define('VIGIL_ERR_PAYLOAD_TOO_LARGE', 'request body larger than %s bytes', 413),
+  UNSUPPORTED_MEDIA_TYPE: define('VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported content type %s', 415),
+  BUSY: define('VIGIL_ERR_BUSY', 'ingest queue full (%s events waiting); retry after %s s', 429),
+  UNAVAILABLE: define('VIGIL_ERR_UNAVAILABLE', '%s', 503),
+  INTERNAL: define('VIGIL_ERR_INTERNAL', 'internal error (request %s)', 500),
   USAGE: define('VIGIL_ERR_USAGE', '%s', 400),
 } as const;
 

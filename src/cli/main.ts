@@ -7,8 +7,10 @@ import '../pipeline/decoders/register.js';
 import { registerEvtx } from './evtx-command.js';
 import { registerRules } from './rules-command.js';
 import { type CommandIO, registerScan } from './scan-command.js';
+import { registerServe } from './serve-command.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from '../version.js';
+import { VERSION } from '../version.js';
 
 /**
  * Runs the CLI.
@@ -34,6 +36,7 @@ export async function main(
   registerScan(program, io, setExit);
   registerRules(program, io, setExit);
   registerEvtx(program, io, setExit);
+  registerServe(program, io, setExit);
   try {
     await program.parseAsync([...argv]);
   } catch (err) {

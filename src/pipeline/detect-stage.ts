@@ -1,0 +1,171 @@
+/**
+ * The detection stage: reads stored events in id order from a persisted cursor, matches them
+ * against the current rules and records alerts and the new cursor position in one transaction,
+ * so after a crash it resumes where it stopped and never counts an event twice.
+ *
+ * Freshly written batches are handed over in memory (no re-read); after a restart, or when the
+ * hand-over buffer overflowed, it reads the rows back and re-decodes their `original`.
+ */
+import { alertMatch } from '../alerts/match.js';
+import type { RuleService } from '../rules/service.js';
+import { type AlertChange, type AlertMatch, recordMatches } from '../store/alerts.js';
+import { readCursor, writeCursor } from '../store/cursors.js';
+import type { Database } from '../store/database.js';
+import type { EventStore, NewEvent } from '../store/events.js';
+import type { DecodedEvent, DecodeOptions } from './decoders/types.js';
+import { redecode } from './ingest/prepare.js';
+import type { StoredBatch } from './ingest/writer.js';
+
+export const DETECTION_CURSOR = 'detection';
+
+/** A stored event with its decoded form. */
+export interface StoredItem {
+  readonly id: number;
+  readonly row: NewEvent;
+  readonly event: DecodedEvent | undefined;
+}
+
+export interface DetectionStageOptions {
+  readonly database: Database;
+  readonly events: EventStore;
+  readonly rules: RuleService;
+  /** Decode options for re-decoding stored originals (RFC 3164 year and zone). */
+  readonly decodeOptions: () => DecodeOptions;
+  /** Alert suppression window, ms (0 = every match is its own alert). */
+  readonly suppressMs: number;
+  /** Events per transaction when reading back from the store. */
+  readonly batchEvents: number;
+  /** Events held in the hand-over buffer before it is dropped in favour of reading back. */
+  readonly maxBuffered: number;
+  readonly now?: () => Date;
+  /** After each committed batch: the events (in id order) and the alert changes. */
+  readonly onDetected?: (items: readonly StoredItem[], changes: readonly AlertChange[], ms: number) => void;
+  /** Errors of the loop (it retries after a pause). */
+  readonly onError?: (err: unknown) => void;
+}
+
+export class DetectionStage {
+  private cursor = 0;
+  private lastStored = 0;
+  private buffer: StoredBatch[] = [];
+  private buffered = 0;
+  private wake: (() => void) | undefined;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly o: DetectionStageOptions) {}
+
+  /** Id of the last event detection has finished with. */
+  get position(): number {
+    return this.cursor;
+  }
+
+  /** Stored events not yet through detection. */
+  get lag(): number {
+    return Math.max(0, this.lastStored - this.cursor);
+  }
+
+  get running(): boolean {
+    return this.loop !== undefined && !this.stopping;
+  }
+
+  async start(): Promise<void> {
+    this.cursor = await readCursor(this.o.database.db, DETECTION_CURSOR);
+    this.lastStored = await this.o.events.lastId();
+    this.loop = this.run();
+  }
+
+  /** Hands over a batch the writer has committed. */
+  push(batch: StoredBatch): void {
+    this.lastStored = Math.max(this.lastStored, batch.firstId + batch.events.length - 1);
+    if (this.buffered + batch.events.length > this.o.maxBuffered) {
+      this.buffer = []; // read back from the store instead
+      this.buffered = 0;
+    } else {
+      this.buffer.push(batch);
+      this.buffered += batch.events.length;
+    }
+    this.signal();
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private async next(): Promise<StoredItem[]> {
+    while (this.buffer.length > 0) {
+      const b = this.buffer[0]!;
+      const last = b.firstId + b.events.length - 1;
+      if (last <= this.cursor) {
+        this.buffer.shift();
+        this.buffered -= b.events.length;
+        continue;
+      }
+      if (b.firstId > this.cursor + 1) break; // a gap: read it back
+      this.buffer.shift();
+      this.buffered -= b.events.length;
+      const skip = this.cursor + 1 - b.firstId;
+      return b.events.slice(skip).map((e, i) => ({ id: b.firstId + skip + i, row: e.row, event: e.event }));
+    }
+    const rows = await this.o.events.readAfter(this.cursor, this.o.batchEvents);
+    return rows.map((r) => ({
+      id: r.id,
+      row: r,
+      event: redecode(r.format, r.original, this.o.decodeOptions()),
+    }));
+  }
+
+  private async run(): Promise<void> {
+    while (true) {
+      let items: StoredItem[];
+      try {
+        items = await this.next();
+        if (items.length === 0) {
+          if (this.stopping) return;
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+            setTimeout(resolve, 1000).unref();
+          });
+          continue;
+        }
+        await this.process(items);
+      } catch (err) {
+        this.o.onError?.(err);
+        if (this.stopping) return;
+        await new Promise((r) => setTimeout(r, 1000).unref());
+      }
+    }
+  }
+
+  private async process(items: readonly StoredItem[]): Promise<void> {
+    const started = performance.now();
+    const { detector } = this.o.rules.current();
+    const matches: AlertMatch[] = [];
+    for (const item of items) {
+      if (!item.event) continue;
+      const hits = detector.match(item.event);
+      for (let i = 0; i < hits.length; i++)
+        matches.push(alertMatch(detector, hits[i]!, item.event, item.id, item.row));
+    }
+    const last = items[items.length - 1]!.id;
+    const now = (this.o.now ?? (() => new Date()))();
+    const changes = await this.o.database.db.transaction().execute(async (trx) => {
+      const c = matches.length > 0 ? await recordMatches(trx, matches, this.o.suppressMs, now) : [];
+      await writeCursor(trx, DETECTION_CURSOR, last);
+      return c;
+    });
+    this.cursor = last;
+    this.lastStored = Math.max(this.lastStored, last);
+    this.o.onDetected?.(items, changes, performance.now() - started);
+  }
+
+  /** Finishes the stored events (drains) and stops. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.signal();
+    await this.loop;
+    this.loop = undefined;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The event writer: the one place events are appended. Submissions wait in a bounded queue; a
+ * single loop appends them in batches (COPY) and resolves each submission once its events are
+ * committed, so an acknowledgement means the events are durable. A full queue refuses new work
+ * with `VIGIL_ERR_BUSY` (HTTP 429) instead of growing memory.
+ */
+import { ErrorCodes, VigilError } from '../../errors.js';
+import type { EventStore } from '../../store/events.js';
+import type { PreparedEvent } from './prepare.js';
+
+/** Events committed together, in id order. */
+export interface StoredBatch {
+  readonly firstId: number;
+  readonly events: readonly PreparedEvent[];
+}
+
+interface Submission {
+  readonly events: readonly PreparedEvent[];
+  resolve(firstId: number): void;
+  reject(err: unknown): void;
+}
+
+export interface WriterOptions {
+  /** Events waiting before `submit` refuses. */
+  readonly maxQueued: number;
+  /** Events per append (a larger single submission is appended whole). */
+  readonly batchEvents: number;
+  /** Called after each commit, in id order (detection, live stream, metrics). */
+  readonly onStored: (batch: StoredBatch) => void;
+  /** Called with the append latency (ms) and size of each batch. */
+  readonly onBatch?: (ms: number, events: number) => void;
+}
+
+export class EventWriter {
+  private readonly queue: Submission[] = [];
+  private queued = 0;
+  private running: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: WriterOptions,
+  ) {}
+
+  /** Events waiting to be written. */
+  get depth(): number {
+    return this.queued;
+  }
+
+  /** True when `n` more events fit in the queue now (a submission into an empty queue always fits). */
+  accepts(n: number): boolean {
+    return !this.closed && (this.queued === 0 || this.queued + n <= this.options.maxQueued);
+  }
+
+  /**
+   * Queues events and resolves with the first one's id once all are committed.
+   * @throws VigilError `VIGIL_ERR_BUSY` when the queue is full, `VIGIL_ERR_UNAVAILABLE` after close;
+   *   rejects with the database error when the append fails (nothing of the batch is stored)
+   */
+  submit(events: readonly PreparedEvent[]): Promise<number> {
+    if (this.closed) return Promise.reject(new VigilError(ErrorCodes.UNAVAILABLE, 'shutting down'));
+    if (events.length === 0) return Promise.resolve(0);
+    if (this.queued > 0 && this.queued + events.length > this.options.maxQueued)
+      return Promise.reject(new VigilError(ErrorCodes.BUSY, this.queued, 1));
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      this.queued += events.length;
+      this.running ??= this.drain().finally(() => {
+        this.running = undefined;
+      });
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const take: Submission[] = [];
+      let n = 0;
+      while (
+        this.queue.length > 0 &&
+        (n === 0 || n + this.queue[0]!.events.length <= this.options.batchEvents)
+      ) {
+        const s = this.queue.shift()!;
+        take.push(s);
+        n += s.events.length;
+      }
+      const events = take.length === 1 ? take[0]!.events : take.flatMap((s) => s.events);
+      const started = performance.now();
+      try {
+        const firstId = await this.store.append(events.map((e) => e.row));
+        this.queued -= n;
+        this.options.onBatch?.(performance.now() - started, n);
+        let id = firstId;
+        for (const s of take) {
+          s.resolve(id);
+          id += s.events.length;
+        }
+        this.options.onStored({ firstId, events });
+      } catch (err) {
+        this.queued -= n;
+        for (const s of take) s.reject(err);
+      }
+    }
+  }
+
+  /** Refuses new submissions and waits for the queued ones to be written. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.running;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The running service: the engine plus durable edges (DESIGN.md). Opens the store, loads the
+ * rules, starts the writer → detection pipeline, the API and the listeners; stops them in the
+ * reverse order, draining what was acknowledged.
+ */
+import { fileURLToPath } from 'node:url';
+import pino, { type Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { createMetrics, type MetricSources, type Metrics } from '../metrics/registry.js';
+import '../pipeline/decoders/register.js';
+import type { DecodeOptions } from '../pipeline/decoders/types.js';
+import { DetectionStage } from '../pipeline/detect-stage.js';
+import { IngestService } from '../pipeline/ingest/service.js';
+import { EventWriter } from '../pipeline/ingest/writer.js';
+import { RuleService } from '../rules/service.js';
+import { openDatabase, type Database } from '../store/database.js';
+import { DeadLetterStore } from '../store/dead-letters.js';
+import { EventStore } from '../store/events.js';
+import { StreamHub } from '../stream/hub.js';
+import type { ListenerFactory, RunningListener } from './listener.js';
+
+/** Vigil's own rule pack, shipped beside `dist/`. */
+export const BUILTIN_RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
+
+/** Everything the API routes use. */
+export interface ServiceContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly database: Database;
+  readonly events: EventStore;
+  readonly deadLetters: DeadLetterStore;
+  readonly rules: RuleService;
+  readonly ingest: IngestService;
+  readonly detection: DetectionStage;
+  readonly hub: StreamHub;
+  readonly decodeOptions: () => DecodeOptions;
+  readonly now: () => Date;
+}
+
+export interface ServiceOptions {
+  /** Logger (default: pino at `config.logLevel` on stderr). */
+  readonly log?: Logger;
+  /** Database override (tests: an in-memory PGlite). Default from `config.databaseUrl`/`dataDir`. */
+  readonly database?: Database;
+  readonly now?: () => Date;
+}
+
+function decodeOptionsFor(config: Config, now: () => Date): () => DecodeOptions {
+  let cached: { hour: number; options: DecodeOptions } | undefined;
+  return () => {
+    const t = now().getTime();
+    const hour = Math.floor(t / 3_600_000);
+    if (cached?.hour !== hour) {
+      const options: DecodeOptions =
+        config.syslogYear !== undefined
+          ? { year: config.syslogYear, timezone: config.syslogTimezone }
+          : // A line without a year is from the last 12 months: one that would fall more than a
+            // day ahead of now belongs to the year before (a December line read in January).
+            { year: new Date(t).getUTCFullYear(), timezone: config.syslogTimezone, latest: t + 86_400_000 };
+      cached = { hour, options: Object.freeze(options) };
+    }
+    return cached.options;
+  };
+}
+
+/**
+ * Opens the store and starts the pipeline (no network yet).
+ * @throws VigilError `VIGIL_ERR_STORE_LOCKED`, or the database's error
+ */
+export async function createServiceContext(
+  config: Config,
+  options: ServiceOptions = {},
+): Promise<ServiceContext> {
+  const log = options.log ?? pino({ level: config.logLevel, base: { service: 'vigil' } });
+  const now = options.now ?? (() => new Date());
+  const sources: { current?: MetricSources } = {};
+  const metrics = createMetrics(sources);
+  const database =
+    options.database ??
+    (await openDatabase(
+      config.databaseUrl
+        ? { kind: 'postgres', url: config.databaseUrl }
+        : { kind: 'pglite', dataDir: config.dataDir },
+    ));
+  try {
+    const events = await EventStore.open(database);
+    const deadLetters = new DeadLetterStore(database);
+    const dirs = config.builtinRules ? [BUILTIN_RULES_DIR, ...config.rules] : [...config.rules];
+    const rules = new RuleService(database, dirs, now);
+    const snapshot = await rules.reload();
+    log.info(
+      {
+        rules: snapshot.detector.rules.length,
+        diagnostics: snapshot.diagnostics.length,
+        store: database.kind,
+      },
+      'rules loaded',
+    );
+    const hub = new StreamHub(1000, (n) => metrics.streamDropped.inc(n));
+    const decodeOptions = decodeOptionsFor(config, now);
+    const detection = new DetectionStage({
+      database,
+      events,
+      rules,
+      decodeOptions,
+      suppressMs: config.suppressMs,
+      batchEvents: config.batchEvents,
+      maxBuffered: config.ingestQueueEvents,
+      now,
+      onDetected: (items, changes, ms) => {
+        metrics.batchSeconds.observe({ stage: 'detect' }, ms / 1000);
+        for (const c of changes) {
+          const level = String((c.alert.rule as { level?: string } | undefined)?.level ?? 'medium');
+          (c.kind === 'created' ? metrics.alertsCreated : metrics.alertsSuppressed).inc({ level });
+        }
+        hub.publish(items, changes);
+      },
+      onError: (err) => log.error({ err }, 'detection batch failed; retrying'),
+    });
+    const writer = new EventWriter(events, {
+      maxQueued: config.ingestQueueEvents,
+      batchEvents: config.batchEvents,
+      onStored: (batch) => detection.push(batch),
+      onBatch: (ms) => metrics.batchSeconds.observe({ stage: 'store' }, ms / 1000),
+    });
+    const ingest = new IngestService(writer, deadLetters, metrics, decodeOptions, now);
+    sources.current = {
+      lag: () => detection.lag,
+      depths: () => ({ ingest: writer.depth, detection: detection.lag }),
+    };
+    await detection.start();
+    return {
+      config,
+      log,
+      metrics,
+      database,
+      events,
+      deadLetters,
+      rules,
+      ingest,
+      detection,
+      hub,
+      decodeOptions,
+      now,
+    };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}
+
+/** A running service. */
+export interface Vigil {
+  readonly context: ServiceContext;
+  /** Bound ports: `api`, and per listener (`es`, `syslog-udp`, `syslog-tcp`). */
+  readonly ports: Readonly<Record<string, number>>;
+  /** Graceful stop: listeners and API stop accepting, queued events are stored and detected. */
+  stop(): Promise<void>;
+}
+
+export type ApiFactory = (ctx: ServiceContext) => Promise<{ port: number; close(): Promise<void> }>;
+
+/**
+ * Starts the whole service.
+ * @param api - starts the HTTP API (injected so this module does not depend on `server/`)
+ * @param listeners - ingest listeners with their ports (0 = off is filtered by the caller)
+ */
+export async function startVigil(
+  config: Config,
+  api: ApiFactory,
+  listeners: readonly { readonly factory: ListenerFactory; readonly port: number }[],
+  options: ServiceOptions = {},
+): Promise<Vigil> {
+  const context = await createServiceContext(config, options);
+  const running: RunningListener[] = [];
+  let server: { port: number; close(): Promise<void> } | undefined;
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(running.map((l) => l.close()));
+    await server?.close();
+    await context.ingest.close();
+    await context.detection.stop();
+    await context.database.close();
+  };
+  try {
+    server = await api(context);
+    const ports: Record<string, number> = { api: server.port };
+    for (const l of listeners) {
+      const r = await l.factory(
+        { ingest: context.ingest, config, log: context.log, metrics: context.metrics },
+        l.port,
+        config.host,
+      );
+      running.push(r);
+      for (const [k, v] of Object.entries(r.ports)) ports[k === 'http' ? r.name : `${r.name}-${k}`] = v;
+    }
+    return { context, ports, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
