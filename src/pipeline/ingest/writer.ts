@@ -65,9 +65,16 @@ export class EventWriter {
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
       this.queued += events.length;
-      this.running ??= this.drain().finally(() => {
-        this.running = undefined;
-      });
+      this.kick();
+    });
+  }
+
+  /** Starts the drain loop unless it runs; restarts it for work queued while it was finishing. */
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      if (this.queue.length > 0) this.kick();
     });
   }
 
@@ -86,7 +93,20 @@ export class EventWriter {
       const events = take.length === 1 ? take[0]!.events : take.flatMap((s) => s.events);
       const started = performance.now();
       try {
-        const firstId = await this.store.append(events.map((e) => e.row));
+        // One large submission is appended in batches too: PGlite runs a COPY synchronously on
+        // the event loop, so a 60k-event COPY would stall every listener for seconds. The ids
+        // stay contiguous (single writer); a failure after some batches leaves those stored and
+        // rejects the submission, so a retrying client may store them twice (at least once).
+        let firstId = -1;
+        for (let i = 0; i < events.length; i += this.options.batchEvents) {
+          const part =
+            events.length <= this.options.batchEvents
+              ? events
+              : events.slice(i, i + this.options.batchEvents);
+          const id = await this.store.append(part.map((e) => e.row));
+          if (firstId < 0) firstId = id;
+          this.options.onStored({ firstId: id, events: part });
+        }
         this.queued -= n;
         this.options.onBatch?.(performance.now() - started, n);
         let id = firstId;
@@ -94,7 +114,6 @@ export class EventWriter {
           s.resolve(id);
           id += s.events.length;
         }
-        this.options.onStored({ firstId, events });
       } catch (err) {
         this.queued -= n;
         for (const s of take) s.reject(err);
@@ -105,6 +124,6 @@ export class EventWriter {
   /** Refuses new submissions and waits for the queued ones to be written. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.running;
+    while (this.running) await this.running;
   }
 }
