@@ -24,7 +24,9 @@ const OPENSSH = shared('loghub/loghub_2k_corrected/OpenSSH/OpenSSH_2k.log');
 const PSEXEC = shared(
   'windows-attack/evtx-jsonl/EVTX-to-MITRE-Attack/TA0003-Persistence/T1543.003-Create or Modify System Process-Windows Service/ID7045-7036 PSexec service installation.jsonl',
 );
-const PTH = shared('windows-attack/evtx-jsonl/EVTX-ATTACK-SAMPLES/Lateral Movement/LM_4624_mimikatz_sekurlsa_pth_source_machine.jsonl');
+const PTH = shared(
+  'windows-attack/evtx-jsonl/EVTX-ATTACK-SAMPLES/Lateral Movement/LM_4624_mimikatz_sekurlsa_pth_source_machine.jsonl',
+);
 const LOGGER_LINE = 'Failed password for invalid user oracle from 198.51.100.77 port 50022 ssh2';
 
 async function freePort(): Promise<number> {
@@ -35,7 +37,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function allAlerts(server: ServerProcess): Promise<{ rule: { id: string }; vigil: { source: string } }[]> {
+async function allAlerts(
+  server: ServerProcess,
+): Promise<{ rule: { id: string }; vigil: { source: string } }[]> {
   const out = [];
   let cursor: string | undefined;
   do {
@@ -76,7 +80,11 @@ describe.runIf(requireSharedData())('real logs from real clients become alerts (
         const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/v1/stream`);
         const streamed: string[] = [];
         ws.on('message', (d) => {
-          const m = JSON.parse(String(d)) as { type: string; change?: string; alert?: { rule: { id: string } } };
+          const m = JSON.parse(String(d)) as {
+            type: string;
+            change?: string;
+            alert?: { rule: { id: string } };
+          };
           if (m.type === 'alert' && m.change === 'created') streamed.push(m.alert!.rule.id);
         });
         await new Promise((r) => ws.once('open', r));
@@ -89,7 +97,16 @@ describe.runIf(requireSharedData())('real logs from real clients become alerts (
           });
           sock.on('error', reject);
         });
-        execFileSync('logger', ['-n', '127.0.0.1', '-P', String(syslogPort), '-T', '-t', 'sshd', LOGGER_LINE]);
+        execFileSync('logger', [
+          '-n',
+          '127.0.0.1',
+          '-P',
+          String(syslogPort),
+          '-T',
+          '-t',
+          'sshd',
+          LOGGER_LINE,
+        ]);
 
         // REST.
         const rest = await fetch(`${server.url}/api/v1/events`, {
@@ -102,8 +119,14 @@ describe.runIf(requireSharedData())('real logs from real clients become alerts (
 
         // Elasticsearch client, as a shipper would.
         const es = new Client({ node: `http://127.0.0.1:${esPort}` });
-        const docs = readFileSync(PTH, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as object);
-        const stats = await es.helpers.bulk({ datasource: docs, onDocument: () => ({ create: { _index: 'winlogbeat' } }) });
+        const docs = readFileSync(PTH, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as object);
+        const stats = await es.helpers.bulk({
+          datasource: docs,
+          onDocument: () => ({ create: { _index: 'winlogbeat' } }),
+        });
         expect(stats.successful).toBe(docs.length);
         await es.close();
 
@@ -125,8 +148,11 @@ describe.runIf(requireSharedData())('real logs from real clients become alerts (
         const loggerRule = Object.keys(got).find((id) => id.startsWith(sshFailed))!;
         // The logger line adds one failed-password match to what the scan of the files found.
         expect(got).toEqual({ ...expectedByRule, [loggerRule]: (expectedByRule[loggerRule] ?? 0) + 1 });
-        expect(new Set(alerts.map((a) => a.vigil.source))).toEqual(new Set(['syslog-tcp', 'http', 'es-bulk']));
-        for (let i = 0; i < 100 && streamed.length < alerts.length; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(new Set(alerts.map((a) => a.vigil.source))).toEqual(
+          new Set(['syslog-tcp', 'http', 'es-bulk']),
+        );
+        for (let i = 0; i < 100 && streamed.length < alerts.length; i++)
+          await new Promise((r) => setTimeout(r, 50));
         expect(tally(streamed)).toEqual(got);
         ws.close();
       } finally {
