@@ -30,6 +30,10 @@ export async function buildApi(ctx: ServiceContext): Promise<FastifyInstance> {
     }),
     ...(tls ? { https: { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Response schemas document the API; bodies are built explicitly by the routes, so they are
+  // serialized with the native JSON.stringify (several times faster on large ECS documents than
+  // the schema-compiled serializer, and it never drops an ECS field the schema does not list).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   await app.register(errors);
   await app.register(metrics, { metrics: ctx.metrics });
   await app.register(openapi);

@@ -10,6 +10,22 @@ import type { DecodeOptions } from './types.js';
 const ISO_LIKE =
   /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}))?$/i;
 const HAS_ZONE = /(?:Z|[+-]\d{2}:?\d{2})$/i;
+/** The common case, UTC with a `T` (Windows, ECS, JSON logs): parsed without Luxon. */
+const ISO_UTC = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;
+
+/**
+ * `2019-03-02T08:51:00.0081234Z` → `2019-03-02T08:51:00.008Z` with `Date.parse`; the round trip
+ * through `toISOString` rejects dates that do not exist (Feb 30), which then go to Luxon.
+ */
+function fastUtc(text: string): string | undefined {
+  const m = ISO_UTC.exec(text);
+  if (!m) return undefined;
+  const iso = `${m[1]}.${((m[2] ?? '') + '000').slice(0, 3)}Z`;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return undefined;
+  const out = new Date(ms).toISOString();
+  return out === iso ? out : undefined;
+}
 
 function fromDateTime(dt: DateTime): string | undefined {
   return dt.isValid ? (dt.toUTC().toISO({ suppressMilliseconds: false }) ?? undefined) : undefined;
@@ -26,6 +42,8 @@ export function normalizeTimestamp(value: unknown, options: DecodeOptions): stri
   }
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
+  const fast = fastUtc(text);
+  if (fast !== undefined) return fast;
   if (/^\d+(\.\d+)?$/.test(text)) return normalizeTimestamp(Number(text), options);
   if (!ISO_LIKE.test(text)) return undefined;
   let iso = text.replace(' ', 'T').replace(',', '.');
