@@ -68,6 +68,7 @@ export async function retroHunt(
       matches.push(alertMatch(detector, active, event, r.id, row).document);
       if (matches.length >= options.limit) break;
     }
+    if (matches.length >= options.limit || scanned >= options.maxEvents) break;
     if (rows.length < page) return { scanned, undecodable, matches, truncated: false };
   }
   return { scanned, undecodable, matches, truncated: true };

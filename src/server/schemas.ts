@@ -23,7 +23,7 @@ export function errors(...statuses: number[]): Record<number, typeof Problem> {
   return Object.fromEntries(statuses.map((s) => [s, Problem]));
 }
 
-export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 export const TextIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) });
 
 export const Limit = Type.Integer({ minimum: 1, maximum: 1000, default: 100 });

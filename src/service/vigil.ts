@@ -80,7 +80,11 @@ export async function createServiceContext(
     options.database ??
     (await openDatabase(
       config.databaseUrl
-        ? { kind: 'postgres', url: config.databaseUrl }
+        ? {
+            kind: 'postgres',
+            url: config.databaseUrl,
+            onError: (err: Error) => log.warn({ err: err.message }, 'idle PostgreSQL connection lost'),
+          }
         : { kind: 'pglite', dataDir: config.dataDir },
     ));
   try {

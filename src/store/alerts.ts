@@ -71,7 +71,8 @@ export type AlertChange = { readonly kind: 'created' | 'suppressed'; readonly al
 type Db = Kysely<DatabaseSchema>;
 
 export function entityKey(m: Pick<AlertMatch, 'host' | 'user' | 'sourceIp'>): string {
-  return `${m.host ?? ''}|${m.user ?? ''}|${m.sourceIp ?? ''}`;
+  // JSON, not a joined string: `WS|01` + `bob` and `WS` + `01|bob` must stay two entities.
+  return JSON.stringify([m.host, m.user, m.sourceIp]);
 }
 
 type Row = {
@@ -141,7 +142,9 @@ export async function recordMatches(
         .where('rule_id', '=', m.ruleId)
         .where('entity_key', '=', key)
         .where('status', 'in', OPEN)
+        // The event falls within the window on either side of the alert's span (late events too).
         .where('last_seen', '>=', new Date(eventTime.getTime() - suppressMs))
+        .where('first_seen', '<=', new Date(eventTime.getTime() + suppressMs))
         .orderBy('id', 'desc')
         .limit(1)
         .executeTakeFirst();
@@ -205,7 +208,8 @@ function encodeCursor(value: Date, id: number): string {
 function decodeCursor(cursor: string): { value: string; id: number } {
   const [v, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const n = Number(id);
-  if (!v || Number.isNaN(Date.parse(v)) || !Number.isInteger(n)) throw new Error('invalid cursor');
+  if (!v || !/^\d{4}-/.test(v) || Number.isNaN(Date.parse(v)) || !Number.isSafeInteger(n) || n < 0)
+    throw new Error('invalid cursor');
   return { value: v, id: n };
 }
 

@@ -18,7 +18,7 @@ const INT8 = 20;
 export type DatabaseTarget =
   | { readonly kind: 'pglite'; readonly dataDir: string }
   | { readonly kind: 'pglite-memory' }
-  | { readonly kind: 'postgres'; readonly url: string };
+  | { readonly kind: 'postgres'; readonly url: string; readonly onError?: (err: Error) => void };
 
 /** An open database. */
 export interface Database {
@@ -73,8 +73,13 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
       db,
       async copy(table, columns, text) {
         const blob = new Blob([text]);
-        await client.transaction(async (tx) => {
-          await tx.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`, [], { blob });
+        // PGlite has one session. Kysely's transactions are BEGIN … COMMIT statements on it,
+        // serialized only by the dialect's connection lock: hold that lock for the COPY, or the
+        // COPY's COMMIT would commit (or its ROLLBACK discard) another transaction's statements.
+        await db.connection().execute(async () => {
+          await client.transaction(async (tx) => {
+            await tx.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`, [], { blob });
+          });
         });
       },
       async ping() {
@@ -93,9 +98,9 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   }
 }
 
-async function openPostgres(url: string): Promise<Database> {
+async function openPostgres(url: string, onError?: (err: Error) => void): Promise<Database> {
   const { default: copyStreams } = await import('pg-copy-streams');
-  const pool = new pg.Pool({
+  const pool: pg.Pool = new pg.Pool({
     connectionString: url,
     max: 10,
     types: {
@@ -105,6 +110,9 @@ async function openPostgres(url: string): Promise<Database> {
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle client's connection can drop (PostgreSQL restarted, DROP DATABASE … FORCE): without a
+  // listener, pg would raise it as an uncaught error and end the process. The pool replaces it.
+  pool.on('error', (err) => onError?.(err));
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     await migrate(db as Kysely<unknown>);
@@ -150,6 +158,6 @@ async function openPostgres(url: string): Promise<Database> {
  *   the driver's error when PostgreSQL cannot be reached or a migration fails
  */
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
-  if (target.kind === 'postgres') return openPostgres(target.url);
+  if (target.kind === 'postgres') return openPostgres(target.url, target.onError);
   return openPglite(target.kind === 'pglite' ? target.dataDir : undefined);
 }

@@ -48,7 +48,16 @@ export class DeadLetterStore {
     for (let i = 0; i < letters.length; i += 1000) {
       await this.database.db
         .insertInto('dead_letters')
-        .values(letters.slice(i, i + 1000).map((l) => ({ ...l, received, replayed_at: null })))
+        .values(
+          letters.slice(i, i + 1000).map((l) => ({
+            ...l,
+            // PostgreSQL text cannot hold NUL; a dead letter must never fail to store.
+            raw: l.raw.replace(/\0/g, '\ufffd'),
+            reason: l.reason.replace(/\0/g, '\ufffd'),
+            received,
+            replayed_at: null,
+          })),
+        )
         .execute();
     }
   }
@@ -69,10 +78,25 @@ export class DeadLetterStore {
     return r ? toDeadLetter(r as Row) : undefined;
   }
 
-  async markReplayed(id: number, at: string): Promise<void> {
-    await this.database.db
+  /**
+   * Claims a dead letter for replay: marks it replayed unless it already is.
+   * @returns false when another replay claimed it first
+   */
+  async claim(id: number, at: string): Promise<boolean> {
+    const r = await this.database.db
       .updateTable('dead_letters')
       .set({ replayed_at: at })
+      .where('id', '=', id)
+      .where('replayed_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Undoes a claim whose replay failed. */
+  async unclaim(id: number): Promise<void> {
+    await this.database.db
+      .updateTable('dead_letters')
+      .set({ replayed_at: null })
       .where('id', '=', id)
       .execute();
   }

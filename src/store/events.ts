@@ -16,6 +16,20 @@ export interface NewEvent {
   readonly original: string;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * JSON text PostgreSQL's jsonb accepts: `\u0000` and lone surrogates (valid in JSON, refused by
+ * jsonb) are replaced by U+FFFD. The common case (neither present) costs one scan.
+ */
+export function jsonbText(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (!/\\u(?:0000|d[89a-f])/i.test(json)) return json;
+  return JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === 'string' ? v.replace(/\0/g, '\ufffd').replace(LONE_SURROGATE, '\ufffd') : v,
+  );
+}
+
 /** A stored event as the API returns it. */
 export interface StoredEvent extends NewEvent {
   readonly id: number;
@@ -48,35 +62,42 @@ const COLUMNS = [
   'original',
 ];
 
-/** `{ "host.name": "x" }` → `{ host: { name: "x" } }`, for jsonb containment (`@>`, GIN-indexed). */
-export function containment(fields: Readonly<Record<string, string>>): Record<string, unknown> {
+/**
+ * `("host.name", "x")` → `{ host: { name: "x" } }`, for jsonb containment (`@>`, GIN-indexed).
+ * Keys are defined as own properties, so `__proto__` in a path cannot reach `Object.prototype`.
+ */
+export function containment(path: string, value: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [path, value] of Object.entries(fields)) {
-    const parts = path.split('.');
-    let node = out;
-    for (let i = 0; i < parts.length - 1; i++) {
-      const k = parts[i]!;
-      const next = node[k];
-      if (typeof next === 'object' && next !== null) node = next as Record<string, unknown>;
-      else {
-        const child: Record<string, unknown> = {};
-        Object.defineProperty(node, k, {
-          value: child,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-        node = child;
-      }
-    }
-    Object.defineProperty(node, parts[parts.length - 1]!, {
-      value,
+  const parts = path.split('.');
+  let node = out;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const child: Record<string, unknown> = {};
+    Object.defineProperty(node, parts[i]!, {
+      value: child,
       enumerable: true,
       writable: true,
       configurable: true,
     });
+    node = child;
   }
+  Object.defineProperty(node, parts[parts.length - 1]!, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
   return out;
+}
+
+/**
+ * The containment documents one `field:value` filter matches: the value as text, or inside an
+ * array (`event.category`), and as a number when it reads as one (`source.port:22`).
+ */
+export function filterDocuments(path: string, value: string): Record<string, unknown>[] {
+  const values: unknown[] = [value];
+  const n = Number(value);
+  if (value.trim() !== '' && Number.isFinite(n)) values.push(n);
+  return values.flatMap((v) => [containment(path, v), containment(path, [v])]);
 }
 
 function encodeCursor(timestamp: Date, id: number): string {
@@ -87,7 +108,8 @@ function encodeCursor(timestamp: Date, id: number): string {
 function decodeCursor(cursor: string): { timestamp: string; id: number } {
   const [ts, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const n = Number(id);
-  if (!ts || Number.isNaN(Date.parse(ts)) || !Number.isInteger(n)) throw new Error('invalid cursor');
+  if (!ts || !/^\d{4}-/.test(ts) || Number.isNaN(Date.parse(ts)) || !Number.isSafeInteger(n) || n < 0)
+    throw new Error('invalid cursor');
   return { timestamp: ts, id: n };
 }
 
@@ -150,7 +172,7 @@ export class EventStore {
       const e = events[i]!;
       text += `${first + i}\t${e.timestamp}\t${e.ingested}\t${copyText(e.source)}\t${copyText(e.decoder)}\t${copyText(
         e.format,
-      )}\t${copyText(JSON.stringify(e.logsource))}\t${copyText(JSON.stringify(e.ecs))}\t${copyText(e.original)}\n`;
+      )}\t${copyText(jsonbText(e.logsource))}\t${copyText(jsonbText(e.ecs))}\t${copyText(e.original)}\n`;
     }
     try {
       await this.database.copy('events', COLUMNS, text);
@@ -196,8 +218,10 @@ export class EventStore {
         const conds: Expression<SqlBool>[] = [];
         if (q.from) conds.push(eb('timestamp', '>=', new Date(q.from)));
         if (q.to) conds.push(eb('timestamp', '<', new Date(q.to)));
-        if (q.fields && Object.keys(q.fields).length > 0)
-          conds.push(sql<SqlBool>`ecs @> ${JSON.stringify(containment(q.fields))}::jsonb`);
+        for (const [path, value] of Object.entries(q.fields ?? {}))
+          conds.push(
+            eb.or(filterDocuments(path, value).map((d) => sql<SqlBool>`ecs @> ${JSON.stringify(d)}::jsonb`)),
+          );
         if (q.text) conds.push(sql<SqlBool>`original ILIKE ${`%${q.text.replace(/[\\%_]/g, '\\$&')}%`}`);
         if (after)
           conds.push(

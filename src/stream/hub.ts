@@ -48,8 +48,13 @@ export function matchesFilter(filter: StreamFilter, ecs: Record<string, unknown>
   return true;
 }
 
+/** Characters buffered per subscriber before the oldest messages are dropped (≈16 MB). */
+export const MAX_BUFFERED_CHARS = 16 * 1024 * 1024;
+
 export class Subscriber {
   private readonly queue: string[] = [];
+  /** Characters held in `queue`. */
+  private held = 0;
   private dropped = 0;
   private droppedTotal = 0;
   /** Event filter; absent = alerts only. */
@@ -59,6 +64,7 @@ export class Subscriber {
     private readonly sink: StreamSink,
     private readonly capacity: number,
     private readonly onDrop: (n: number) => void,
+    private readonly maxChars: number = MAX_BUFFERED_CHARS,
   ) {}
 
   /** Messages dropped over the subscriber's life. */
@@ -67,13 +73,16 @@ export class Subscriber {
   }
 
   enqueue(message: StreamMessage): void {
-    if (this.queue.length >= this.capacity) {
-      this.queue.shift();
+    const text = JSON.stringify(message);
+    this.queue.push(text);
+    this.held += text.length;
+    // Bounded by count and by size (events can be large): drop the oldest, never the newest.
+    while (this.queue.length > 1 && (this.queue.length > this.capacity || this.held > this.maxChars)) {
+      this.held -= this.queue.shift()!.length;
       this.dropped++;
       this.droppedTotal++;
       this.onDrop(1);
     }
-    this.queue.push(JSON.stringify(message));
     this.flush();
   }
 
@@ -86,7 +95,9 @@ export class Subscriber {
         this.sink.send(JSON.stringify({ type: 'dropped', count: n } satisfies StreamMessage));
         continue;
       }
-      this.sink.send(this.queue.shift()!);
+      const text = this.queue.shift()!;
+      this.held -= text.length;
+      this.sink.send(text);
     }
   }
 }
@@ -101,6 +112,7 @@ export class StreamHub {
   constructor(
     private readonly capacity = 1000,
     private readonly onDrop: (n: number) => void = () => undefined,
+    private readonly maxChars = MAX_BUFFERED_CHARS,
   ) {}
 
   get size(): number {
@@ -108,7 +120,7 @@ export class StreamHub {
   }
 
   subscribe(sink: StreamSink): Subscriber {
-    const s = new Subscriber(sink, this.capacity, this.onDrop);
+    const s = new Subscriber(sink, this.capacity, this.onDrop, this.maxChars);
     this.subscribers.add(s);
     return s;
   }

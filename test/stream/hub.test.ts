@@ -65,6 +65,25 @@ describe('live stream hub', () => {
     expect(slow.sent.slice(1).map((m) => (m as { event: { id: number } }).event.id)).toEqual([3, 4, 5]);
   });
 
+  it('bounds a slow subscriber by size as well as by count', () => {
+    const hub = new StreamHub(1000, () => undefined, 5000);
+    const slow = sink(1);
+    const sub = hub.subscribe(slow.sink);
+    sub.filter = {};
+    hub.publish(
+      [1, 2, 3, 4].map((i) => item(i, 'h', 'x'.repeat(2000))),
+      [],
+    );
+    expect(sub.droppedCount).toBe(2);
+    slow.open();
+    sub.flush();
+    expect(
+      slow.sent.map(
+        (m) => (m as { type: string; count?: number }).count ?? (m as { event: { id: number } }).event.id,
+      ),
+    ).toEqual([2, 3, 4]);
+  });
+
   it('matches filters on nested ECS fields, arrays and text without inherited keys', () => {
     const ecs = { host: { name: 'A' }, tags: ['x', 'y'] };
     expect(matchesFilter({ fields: { 'host.name': 'A' } }, ecs, '')).toBe(true);

@@ -111,10 +111,9 @@ export class IngestService {
       throw new VigilError(ErrorCodes.BUSY, this.writer.depth, 1);
     }
     try {
-      [firstId] = await Promise.all([
-        this.writer.submit(events),
-        keepDead ? this.deadLetters.add(dead, ingested) : undefined,
-      ]);
+      // Dead letters first: once the events are stored the request must not fail any more.
+      if (keepDead) await this.deadLetters.add(dead, ingested);
+      firstId = await this.writer.submit(events);
     } catch (err) {
       if (err instanceof VigilError && err.code === ErrorCodes.BUSY.code)
         this.metrics.ingestThrottled.inc({ source });

@@ -16,6 +16,8 @@ export interface StoredBatch {
 
 interface Submission {
   readonly events: readonly PreparedEvent[];
+  /** Append without merging (a retry after a merged batch failed). */
+  readonly alone?: boolean;
   resolve(firstId: number): void;
   reject(err: unknown): void;
 }
@@ -84,7 +86,10 @@ export class EventWriter {
       let n = 0;
       while (
         this.queue.length > 0 &&
-        (n === 0 || n + this.queue[0]!.events.length <= this.options.batchEvents)
+        (n === 0 ||
+          (!this.queue[0]!.alone &&
+            !take[0]!.alone &&
+            n + this.queue[0]!.events.length <= this.options.batchEvents))
       ) {
         const s = this.queue.shift()!;
         take.push(s);
@@ -115,6 +120,12 @@ export class EventWriter {
           id += s.events.length;
         }
       } catch (err) {
+        if (take.length > 1) {
+          // One client's bad record must not fail the others merged into this batch: put the
+          // submissions back, each to be appended alone (they fit: they were queued).
+          this.queue.unshift(...take.map((s) => ({ ...s, alone: true })));
+          continue;
+        }
         this.queued -= n;
         for (const s of take) s.reject(err);
       }

@@ -31,7 +31,7 @@ export const deadLetterRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }
         summary: 'List dead letters, newest first',
         querystring: Type.Object({
           limit: Type.Optional(Limit),
-          before: Type.Optional(Type.Integer({ minimum: 1 })),
+          before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
         }),
         response: { 200: Type.Object({ dead_letters: Type.Array(DeadLetter) }) },
       },
@@ -74,31 +74,37 @@ export const deadLetterRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }
     async (request) => {
       const d = await ctx.deadLetters.get(request.params.id);
       if (!d) throw new VigilError(ErrorCodes.NOT_FOUND, `dead letter ${request.params.id}`);
-      if (d.replayedAt)
-        throw new VigilError(ErrorCodes.CONFLICT, `dead letter ${d.id} was replayed at ${d.replayedAt}`);
-      let result;
-      if (LINE_SOURCES.has(d.source)) {
-        result = await ctx.ingest.ingestLines(
-          [{ line: d.line, text: d.raw }],
-          'syslog',
-          d.source,
-          undefined,
-          false,
-        );
-      } else {
-        let value: unknown;
-        try {
-          value = JSON.parse(d.raw);
-        } catch (err) {
-          throw new VigilError(ErrorCodes.UNPROCESSABLE, `still not JSON: ${(err as Error).message}`);
-        }
-        result = await ctx.ingest.ingestJson([{ line: d.line ?? 1, text: d.raw, value }], d.source, false);
-      }
-      const item = result.items[0];
-      if (!item || !('id' in item))
-        throw new VigilError(ErrorCodes.UNPROCESSABLE, item?.error ?? 'no event decoded');
       const now = ctx.now();
-      await ctx.deadLetters.markReplayed(d.id, now.toISOString());
+      // Claim first (one UPDATE … WHERE replayed_at IS NULL), so parallel replays store it once.
+      if (d.replayedAt || !(await ctx.deadLetters.claim(d.id, now.toISOString())))
+        throw new VigilError(ErrorCodes.CONFLICT, `dead letter ${d.id} was already replayed`);
+      let item;
+      try {
+        let result;
+        if (LINE_SOURCES.has(d.source)) {
+          result = await ctx.ingest.ingestLines(
+            [{ line: d.line, text: d.raw }],
+            'syslog',
+            d.source,
+            undefined,
+            false,
+          );
+        } else {
+          let value: unknown;
+          try {
+            value = JSON.parse(d.raw);
+          } catch (err) {
+            throw new VigilError(ErrorCodes.UNPROCESSABLE, `still not JSON: ${(err as Error).message}`);
+          }
+          result = await ctx.ingest.ingestJson([{ line: d.line ?? 1, text: d.raw, value }], d.source, false);
+        }
+        item = result.items[0];
+        if (!item || !('id' in item))
+          throw new VigilError(ErrorCodes.UNPROCESSABLE, item?.error ?? 'no event decoded');
+      } catch (err) {
+        await ctx.deadLetters.unclaim(d.id);
+        throw err;
+      }
       await writeAudit(
         ctx.database.db,
         {

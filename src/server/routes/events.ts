@@ -33,13 +33,20 @@ const SearchQuery = Type.Object({
   cursor: Type.Optional(Cursor),
 });
 
+/** Keys that would reach `Object.prototype` if used as property names. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** `host.name:WS-01` filters → `{ "host.name": "WS-01" }`. @throws VigilError 400 */
 export function parseFieldFilters(filter: string | readonly string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of filter === undefined ? [] : typeof filter === 'string' ? [filter] : filter) {
     const i = f.indexOf(':');
-    if (i <= 0 || !/^[A-Za-z@_][\w.@-]*$/.test(f.slice(0, i)))
-      throw new VigilError(ErrorCodes.BAD_REQUEST, `filter "${f}": expected field:value`);
+    const field = f.slice(0, i);
+    if (i <= 0 || !/^[A-Za-z@_][\w.@-]*$/.test(field) || field.split('.').some((k) => UNSAFE_KEYS.has(k)))
+      throw new VigilError(
+        ErrorCodes.BAD_REQUEST,
+        `filter "${f}": expected field:value with an ECS field name`,
+      );
     Object.defineProperty(out, f.slice(0, i), { value: f.slice(i + 1), enumerable: true });
   }
   return out;
