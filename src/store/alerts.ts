@@ -3,6 +3,7 @@
  * repeats on an open alert, listing with filters and keyset pagination, status updates.
  */
 import { type Expression, type Kysely, type SqlBool, sql } from 'kysely';
+import { decodePageCursor, encodePageCursor } from './page-cursor.js';
 import type { DatabaseSchema, EvidenceEvent } from './schema.js';
 
 /** Alert statuses; the first three are open (repeats are suppressed into them). */
@@ -201,24 +202,12 @@ export async function recordMatches(
   return changes;
 }
 
-function encodeCursor(value: Date, id: number): string {
-  return Buffer.from(`${value.toISOString()}|${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { value: string; id: number } {
-  const [v, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const n = Number(id);
-  if (!v || !/^\d{4}-/.test(v) || Number.isNaN(Date.parse(v)) || !Number.isSafeInteger(n) || n < 0)
-    throw new Error('invalid cursor');
-  return { value: v, id: n };
-}
-
 /**
  * Lists alerts, with a cursor for the next page when there is one.
- * @throws Error `invalid cursor`
+ * @throws VigilError `VIGIL_ERR_BAD_REQUEST` for a cursor this store did not issue
  */
 export async function listAlerts(db: Db, q: AlertQuery): Promise<{ alerts: Alert[]; next?: string }> {
-  const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+  const after = q.cursor ? decodePageCursor(q.cursor) : undefined;
   const cmp = q.order === 'desc' ? '<' : '>';
   const rows = await db
     .selectFrom('alerts')
@@ -257,7 +246,7 @@ export async function listAlerts(db: Db, q: AlertQuery): Promise<{ alerts: Alert
   const last = page[page.length - 1];
   const alerts = page.map(toAlert);
   return rows.length > q.limit && last
-    ? { alerts, next: encodeCursor(q.sort === 'created_at' ? last.created_at : last.last_seen, last.id) }
+    ? { alerts, next: encodePageCursor(q.sort === 'created_at' ? last.created_at : last.last_seen, last.id) }
     : { alerts };
 }
 

@@ -3,6 +3,7 @@
  */
 import { type Expression, type SqlBool, sql } from 'kysely';
 import { copyText, type Database } from './database.js';
+import { decodePageCursor, encodePageCursor } from './page-cursor.js';
 
 /** An event ready to store. Timestamps are ISO 8601 strings. */
 export interface NewEvent {
@@ -100,19 +101,6 @@ export function filterDocuments(path: string, value: string): Record<string, unk
   return values.flatMap((v) => [containment(path, v), containment(path, [v])]);
 }
 
-function encodeCursor(timestamp: Date, id: number): string {
-  return Buffer.from(`${timestamp.toISOString()}|${id}`).toString('base64url');
-}
-
-/** @throws Error when the cursor is not one this store issued */
-function decodeCursor(cursor: string): { timestamp: string; id: number } {
-  const [ts, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const n = Number(id);
-  if (!ts || !/^\d{4}-/.test(ts) || Number.isNaN(Date.parse(ts)) || !Number.isSafeInteger(n) || n < 0)
-    throw new Error('invalid cursor');
-  return { timestamp: ts, id: n };
-}
-
 type Row = {
   id: number;
   timestamp: Date;
@@ -207,10 +195,10 @@ export class EventStore {
 
   /**
    * @returns a page of events, newest first, and the cursor of the next page (absent on the last)
-   * @throws Error `invalid cursor` for a cursor this store did not issue
+   * @throws VigilError `VIGIL_ERR_BAD_REQUEST` for a cursor this store did not issue
    */
   async search(q: EventQuery): Promise<{ events: StoredEvent[]; next?: string }> {
-    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const after = q.cursor ? decodePageCursor(q.cursor) : undefined;
     const rows = await this.database.db
       .selectFrom('events')
       .selectAll()
@@ -226,8 +214,8 @@ export class EventStore {
         if (after)
           conds.push(
             eb.or([
-              eb('timestamp', '<', new Date(after.timestamp)),
-              eb.and([eb('timestamp', '=', new Date(after.timestamp)), eb('id', '<', after.id)]),
+              eb('timestamp', '<', new Date(after.value)),
+              eb.and([eb('timestamp', '=', new Date(after.value)), eb('id', '<', after.id)]),
             ]),
           );
         return eb.and(conds);
@@ -239,7 +227,7 @@ export class EventStore {
     const page = rows.slice(0, q.limit) as Row[];
     const last = page[page.length - 1];
     return rows.length > q.limit && last
-      ? { events: page.map(toStored), next: encodeCursor(last.timestamp, last.id) }
+      ? { events: page.map(toStored), next: encodePageCursor(last.timestamp, last.id) }
       : { events: page.map(toStored) };
   }
 

@@ -70,27 +70,21 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
     },
     async (request) => {
       const q = request.query;
-      try {
-        return await listAlerts(ctx.database.db, {
-          level: q.level,
-          status: q.status,
-          ruleId: q.rule,
-          host: q.host,
-          user: q.user,
-          sourceIp: q.source_ip,
-          attack: q.attack,
-          from: q.from,
-          to: q.to,
-          sort: q.sort ?? 'created_at',
-          order: q.order ?? 'desc',
-          limit: q.limit ?? 100,
-          cursor: q.cursor,
-        });
-      } catch (err) {
-        if (err instanceof Error && err.message === 'invalid cursor')
-          throw new VigilError(ErrorCodes.BAD_REQUEST, 'invalid cursor');
-        throw err;
-      }
+      return listAlerts(ctx.database.db, {
+        level: q.level,
+        status: q.status,
+        ruleId: q.rule,
+        host: q.host,
+        user: q.user,
+        sourceIp: q.source_ip,
+        attack: q.attack,
+        from: q.from,
+        to: q.to,
+        sort: q.sort ?? 'created_at',
+        order: q.order ?? 'desc',
+        limit: q.limit ?? 100,
+        cursor: q.cursor,
+      });
     },
   );
 

@@ -113,20 +113,14 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
     },
     async (request) => {
       const q = request.query;
-      try {
-        return await ctx.events.search({
-          from: q.from,
-          to: q.to,
-          text: q.q,
-          fields: parseFieldFilters(q.filter),
-          limit: q.limit ?? 100,
-          cursor: q.cursor,
-        });
-      } catch (err) {
-        if (err instanceof Error && err.message === 'invalid cursor')
-          throw new VigilError(ErrorCodes.BAD_REQUEST, 'invalid cursor');
-        throw err;
-      }
+      return ctx.events.search({
+        from: q.from,
+        to: q.to,
+        text: q.q,
+        fields: parseFieldFilters(q.filter),
+        limit: q.limit ?? 100,
+        cursor: q.cursor,
+      });
     },
   );
 
