@@ -5,30 +5,16 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../../src/server/app.js';
 import type { ServiceContext } from '../../src/service/vigil.js';
-import { notepad } from '../fixtures/service/events.js';
+import { notepad, deadLetterThatDecodes } from '../fixtures/service/events.js';
 import { closeTestContext, detected, openTestContext, STORE_KINDS } from '../helpers/service.js';
+import { jsonCaller } from '../helpers/inject.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const JSONCT = { 'content-type': 'application/json' };
 
 describe.each(STORE_KINDS)('review: API on %s', (kind) => {
   let ctx: ServiceContext;
   let app: FastifyInstance;
-  const call = async (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown, headers = {}) => {
-    const r = await app.inject({
-      method,
-      url,
-      headers,
-      ...(payload === undefined ? {} : { payload: payload as string }),
-    });
-    let body: Json;
-    try {
-      body = r.body ? (JSON.parse(r.body) as Json) : {};
-    } catch {
-      body = { raw: r.body };
-    }
-    return { status: r.statusCode, body };
-  };
+  const call = jsonCaller(() => app);
 
   beforeAll(async () => {
     ctx = await openTestContext(kind);
@@ -101,17 +87,7 @@ describe.each(STORE_KINDS)('review: API on %s', (kind) => {
   it('concurrent replays of one dead letter store the event once', async () => {
     // a record that is not a JSON object becomes a dead letter; replaying it fails, so use NDJSON
     // with a line that is an object only after… we need a dead letter that replays: insert directly.
-    await ctx.deadLetters.add(
-      [
-        {
-          source: 'http',
-          line: 1,
-          reason: 'test',
-          raw: JSON.stringify(notepad('DL-1', '2026-11-20T02:00:00Z')),
-        },
-      ],
-      new Date().toISOString(),
-    );
+    await deadLetterThatDecodes(ctx, 'DL-1', '2026-11-20T02:00:00Z', 'test');
     const [d] = await ctx.deadLetters.list(1);
     const before = (await ctx.events.search({ fields: { 'host.name': 'DL-1' }, limit: 100 })).events.length;
     const rs = await Promise.all([

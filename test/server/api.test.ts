@@ -2,24 +2,22 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../../src/server/app.js';
 import type { ServiceContext } from '../../src/service/vigil.js';
-import { encodedPowerShell, ENCODED_PS_RULE, ndjson, notepad } from '../fixtures/service/events.js';
+import {
+  encodedPowerShell,
+  ENCODED_PS_RULE,
+  ndjson,
+  notepad,
+  deadLetterThatDecodes,
+} from '../fixtures/service/events.js';
 import { closeTestContext, detected, openTestContext, STORE_KINDS } from '../helpers/service.js';
+import { jsonCaller, type Json } from '../helpers/inject.js';
 
 const ND = { 'content-type': 'application/x-ndjson' };
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe.each(STORE_KINDS)('REST API on %s', (kind) => {
   let ctx: ServiceContext;
   let app: FastifyInstance;
-  const call = async (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown, headers = {}) => {
-    const r = await app.inject({
-      method,
-      url,
-      headers,
-      ...(payload === undefined ? {} : { payload: payload as string }),
-    });
-    return { status: r.statusCode, body: r.body ? (JSON.parse(r.body) as Json) : {}, headers: r.headers };
-  };
+  const call = jsonCaller(() => app);
 
   beforeAll(async () => {
     ctx = await openTestContext(kind, { VIGIL_MAX_BODY_BYTES: '65536' });
@@ -302,17 +300,7 @@ filter:
 
   describe('dead letters', () => {
     it('replays a dead letter that now decodes, once; refuses one that still does not', async () => {
-      await ctx.deadLetters.add(
-        [
-          {
-            source: 'http',
-            line: 1,
-            reason: 'decoder bug (test)',
-            raw: JSON.stringify(notepad('WS-R', '2026-11-20T05:00:00Z')),
-          },
-        ],
-        new Date().toISOString(),
-      );
+      await deadLetterThatDecodes(ctx, 'WS-R', '2026-11-20T05:00:00Z');
       const [fixed] = await ctx.deadLetters.list(1);
       const r = await call('POST', `/api/v1/dead-letters/${fixed!.id}/replay`);
       expect(r.status).toBe(200);

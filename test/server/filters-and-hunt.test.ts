@@ -9,21 +9,12 @@ import type { ServiceContext } from '../../src/service/vigil.js';
 import { matchesFilter } from '../../src/stream/hub.js';
 import { encodedPowerShell, ENCODED_PS_RULE, ndjson, notepad } from '../fixtures/service/events.js';
 import { closeTestContext, detected, openTestContext, STORE_KINDS } from '../helpers/service.js';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { jsonCaller } from '../helpers/inject.js';
 
 describe.each(STORE_KINDS)('review: filters and retro-hunt on %s', (kind) => {
   let ctx: ServiceContext;
   let app: FastifyInstance;
-  const call = async (method: 'GET' | 'POST', url: string, payload?: unknown, headers = {}) => {
-    const r = await app.inject({
-      method,
-      url,
-      headers,
-      ...(payload === undefined ? {} : { payload: payload as string }),
-    });
-    return { status: r.statusCode, body: JSON.parse(r.body) as Json };
-  };
+  const call = jsonCaller(() => app);
 
   beforeAll(async () => {
     ctx = await openTestContext(kind);
