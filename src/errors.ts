@@ -46,6 +46,20 @@ export const ErrorCodes = {
   UNAVAILABLE: define('VIGIL_ERR_UNAVAILABLE', '%s', 503),
   INTERNAL: define('VIGIL_ERR_INTERNAL', 'internal error (request %s)', 500),
   USAGE: define('VIGIL_ERR_USAGE', '%s', 400),
+  UNAUTHORIZED: define('VIGIL_ERR_UNAUTHORIZED', '%s', 401),
+  FORBIDDEN: define('VIGIL_ERR_FORBIDDEN', '%s', 403),
+  PASSWORD_CHANGE_REQUIRED: define(
+    'VIGIL_ERR_PASSWORD_CHANGE_REQUIRED',
+    'the password must be changed first (POST /api/v1/auth/password)',
+    403,
+  ),
+  PASSWORD_POLICY: define('VIGIL_ERR_PASSWORD_POLICY', 'password refused: %s', 400),
+  RATE_LIMITED: define('VIGIL_ERR_RATE_LIMITED', 'rate limit exceeded (%s); retry after %s s', 429),
+  OIDC_STATE: define('VIGIL_ERR_OIDC_STATE', 'sign-in response does not match this login: %s', 401),
+  OIDC_DENIED: define('VIGIL_ERR_OIDC_DENIED', 'identity provider refused the sign-in: %s', 401),
+  OIDC_EXCHANGE: define('VIGIL_ERR_OIDC_EXCHANGE', 'identity provider rejected the code exchange: %s', 401),
+  OIDC_RESPONSE: define('VIGIL_ERR_OIDC_RESPONSE', 'invalid response from identity provider: %s', 401),
+  LOGIN_LOCKED: define('VIGIL_ERR_LOGIN_LOCKED', 'too many failed logins; retry after %s s', 429),
 } as const;
 
 export type ErrorName = keyof typeof ErrorCodes;
@@ -59,6 +73,8 @@ function format(template: string, args: readonly unknown[]): string {
 export class VigilError extends Error {
   readonly code: string;
   readonly statusCode: number;
+  /** For 429 and 503 answers: the `Retry-After` value, s (default 1). */
+  retryAfterSeconds?: number;
 
   constructor(definition: ErrorDefinition, ...args: unknown[]) {
     super(format(definition.message, args));

@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { VigilError } from '../errors.js';
 import '../pipeline/decoders/register.js';
+import { registerAudit } from './audit-command.js';
 import { registerEvtx } from './evtx-command.js';
 import { registerRules } from './rules-command.js';
 import { type CommandIO, registerScan } from './scan-command.js';
@@ -37,6 +38,7 @@ export async function main(
   registerRules(program, io, setExit);
   registerEvtx(program, io, setExit);
   registerServe(program, io, setExit);
+  registerAudit(program, io, setExit);
   try {
     await program.parseAsync([...argv]);
   } catch (err) {

@@ -36,6 +36,13 @@ export async function serve(opts: ServeOptions, io: CommandIO): Promise<number> 
       (p['syslog-udp'] ? `; syslog on :${p['syslog-udp']} (UDP+TCP)` : '') +
       '\n',
   );
+  const admin = vigil.context.adminBootstrap;
+  if (admin.created)
+    io.stderr.write(
+      admin.passwordFile
+        ? `vigil: created admin user '${admin.name}'; its initial password is in ${admin.passwordFile} (it must be changed at first login)\n`
+        : `vigil: created admin user '${admin.name}' with the password from VIGIL_ADMIN_PASSWORD\n`,
+    );
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       io.stderr.write(`vigil: ${signal}: stopping (draining queued events)\n`);
@@ -58,7 +65,7 @@ export function registerServe(program: Command, io: CommandIO, setExit: (code: n
     .command('serve')
     .description('Run the Vigil service: REST API, live stream, ingest listeners, detection')
     .option('--port <port>', 'API port (VIGIL_PORT, default 8080)')
-    .option('--host <host>', 'API address, loopback only for now (VIGIL_HOST, default 127.0.0.1)')
+    .option('--host <host>', 'address the API and listeners bind (VIGIL_HOST, default 127.0.0.1)')
     .option('--data-dir <dir>', 'embedded store and lock (VIGIL_DATA_DIR, default ./data)')
     .option('--rules <dir...>', "extra Sigma rule directories beside Vigil's pack (VIGIL_RULES)")
     .option('--config <file>', 'YAML settings file (VIGIL_CONFIG)')

@@ -8,12 +8,14 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ErrorCodes, VigilError } from '../errors.js';
+import { AUTH_FILE_KEYS, type AuthConfig, loadAuthConfig } from './auth.js';
+import { bad, bool, int, list, type Raw, text, timezone, url } from './values.js';
 
 /** The validated configuration of `vigil serve`. */
 export interface Config {
   /** HTTP API port (`VIGIL_PORT`, default 8080; 0 = any free port). */
   readonly port: number;
-  /** Address the API binds (`VIGIL_HOST`, default 127.0.0.1). Loopback only until accounts exist. */
+  /** Address the API and listeners bind (`VIGIL_HOST`, default 127.0.0.1). */
   readonly host: string;
   /** Directory of the embedded database and the lock file (`VIGIL_DATA_DIR`, default `./data`). */
   readonly dataDir: string;
@@ -45,6 +47,8 @@ export interface Config {
   readonly suppressMs: number;
   /** Log level for pino (`VIGIL_LOG_LEVEL`, default info). */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Accounts and access (`config/auth.ts`). */
+  readonly auth: AuthConfig;
 }
 
 /** Flags of `vigil serve`, already parsed by the CLI; each overrides its environment variable. */
@@ -56,8 +60,6 @@ export interface ConfigFlags {
   readonly config?: string | undefined;
 }
 
-type Raw = string | number | boolean | readonly string[] | undefined;
-
 interface Setting<K extends keyof Config> {
   readonly key: K;
   readonly env: string;
@@ -65,71 +67,6 @@ interface Setting<K extends keyof Config> {
   readonly file: string;
   readonly flag?: keyof ConfigFlags;
   readonly parse: (value: Raw, name: string) => Config[K];
-}
-
-function bad(name: string, why: string): VigilError {
-  return new VigilError(ErrorCodes.CONFIG, `${name}: ${why}`);
-}
-
-function int(min: number, max: number, fallback: number) {
-  return (v: Raw, name: string): number => {
-    if (v === undefined || v === '') return fallback;
-    const n = typeof v === 'number' ? v : Number(String(v).trim());
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw bad(name, `expected an integer from ${min} to ${max}, got "${String(v)}"`);
-    return n;
-  };
-}
-
-function text(fallback: string | undefined) {
-  return (v: Raw, name: string): string | undefined => {
-    if (v === undefined || v === '') return fallback;
-    if (typeof v !== 'string') throw bad(name, `expected text, got ${JSON.stringify(v)}`);
-    return v;
-  };
-}
-
-function url(protocols: readonly string[]) {
-  return (v: Raw, name: string): string | undefined => {
-    const s = text(undefined)(v, name);
-    if (s === undefined) return undefined;
-    let u: URL;
-    try {
-      u = new URL(s);
-    } catch {
-      throw bad(name, 'not a URL');
-    }
-    if (!protocols.includes(u.protocol)) throw bad(name, `expected a ${protocols.join(' or ')} URL`);
-    return s;
-  };
-}
-
-function list(v: Raw, name: string): string[] {
-  if (v === undefined || v === '') return [];
-  if (typeof v === 'string') return v.split(':').filter((s) => s !== '');
-  if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return [...(v as string[])];
-  throw bad(name, 'expected a list of directories');
-}
-
-function bool(fallback: boolean) {
-  return (v: Raw, name: string): boolean => {
-    if (v === undefined || v === '') return fallback;
-    if (typeof v === 'boolean') return v;
-    const s = String(v).toLowerCase();
-    if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-    if (['0', 'false', 'no', 'off'].includes(s)) return false;
-    throw bad(name, `expected true or false, got "${String(v)}"`);
-  };
-}
-
-function timezone(v: Raw, name: string): string {
-  const s = text('UTC')(v, name)!;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: s });
-  } catch {
-    throw bad(name, `unknown time zone "${s}"`);
-  }
-  return s;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -141,15 +78,7 @@ const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     env: 'VIGIL_HOST',
     file: 'host',
     flag: 'host',
-    parse: (v, name) => {
-      const h = text('127.0.0.1')(v, name)!;
-      if (!isLoopback(h))
-        throw bad(
-          name,
-          `"${h}" is not a loopback address; until authentication exists Vigil only listens on loopback (put a reverse proxy in front, see docs/service.md)`,
-        );
-      return h;
-    },
+    parse: text('127.0.0.1') as (v: Raw, n: string) => string,
   },
   dataDir: {
     key: 'dataDir',
@@ -174,6 +103,7 @@ const SETTINGS: { [K in keyof Config]: Setting<K> } = {
   },
   esPort: { key: 'esPort', env: 'VIGIL_ES_PORT', file: 'es_port', parse: int(0, 65535, 9200) },
   tls: { key: 'tls', env: '', file: '', parse: () => undefined },
+  auth: { key: 'auth', env: '', file: '', parse: () => undefined as unknown as AuthConfig },
   redisUrl: { key: 'redisUrl', env: 'REDIS_URL', file: 'redis_url', parse: url(['redis:', 'rediss:']) },
   natsUrl: { key: 'natsUrl', env: 'NATS_URL', file: 'nats_url', parse: url(['nats:', 'tls:']) },
   syslogYear: {
@@ -249,6 +179,7 @@ function readFileSettings(path: string): Record<string, Raw> {
   if (typeof doc !== 'object' || Array.isArray(doc)) throw bad('--config', `${path} must hold a mapping`);
   const known = new Set(Object.values(SETTINGS).map((s) => s.file));
   known.add('tls_cert').add('tls_key');
+  for (const k of AUTH_FILE_KEYS) known.add(k);
   for (const k of Object.keys(doc)) if (!known.has(k)) throw bad(`${path}: ${k}`, 'unknown setting');
   return doc as Record<string, Raw>;
 }
@@ -267,7 +198,7 @@ export function loadConfig(
   const file = filePath ? readFileSettings(filePath) : {};
   const out: Record<string, unknown> = {};
   for (const s of Object.values(SETTINGS) as Setting<keyof Config>[]) {
-    if (s.key === 'tls') continue;
+    if (s.key === 'tls' || s.key === 'auth') continue;
     const flag = s.flag ? flags[s.flag] : undefined;
     const fromFlag = Array.isArray(flag) ? (flag.length > 0 ? flag : undefined) : flag;
     const [value, name] =
@@ -283,5 +214,6 @@ export function loadConfig(
   if ((cert === undefined) !== (key === undefined))
     throw bad(cert ? 'VIGIL_TLS_KEY' : 'VIGIL_TLS_CERT', 'HTTPS needs both a certificate and a key');
   out.tls = cert && key ? { cert: resolve(cert), key: resolve(key) } : undefined;
+  out.auth = loadAuthConfig(env, file, filePath);
   return out as unknown as Config;
 }

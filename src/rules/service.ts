@@ -8,7 +8,7 @@ import { createDetector, type Detector } from '../detect/sigma/detector.js';
 import { parseRules } from '../detect/sigma/parse.js';
 import type { Diagnostic, SigmaFilter, SigmaRule } from '../detect/sigma/types.js';
 import { ErrorCodes, VigilError } from '../errors.js';
-import { writeAudit } from '../store/audit.js';
+import { type Actor, writeAudit } from '../store/audit.js';
 import type { Database } from '../store/database.js';
 import {
   listFilters,
@@ -141,7 +141,7 @@ export class RuleService {
    * Validates and stores a Sigma rule (it replaces a rule with the same id), then reloads.
    * @throws VigilError `VIGIL_ERR_RULE_INVALID` (400) with the parser's or compiler's message
    */
-  async upload(yaml: string, actor: string): Promise<RuleInfo> {
+  async upload(yaml: string, actor: Actor): Promise<RuleInfo> {
     const rule = parseOne(yaml, 'rule');
     if (!rule.id) throw new VigilError(ErrorCodes.RULE_INVALID, 'an uploaded rule needs an id');
     const check = createDetector([rule]);
@@ -158,7 +158,7 @@ export class RuleService {
   }
 
   /** @throws VigilError `VIGIL_ERR_NOT_FOUND` */
-  async setEnabled(id: string, enabled: boolean, actor: string): Promise<RuleInfo> {
+  async setEnabled(id: string, enabled: boolean, actor: Actor): Promise<RuleInfo> {
     this.rule(id);
     const now = this.now();
     await this.database.db.transaction().execute(async (trx) => {
@@ -173,7 +173,7 @@ export class RuleService {
    * Stores a Sigma filter (`sigma-filters-specification.md`) and reloads.
    * @throws VigilError `VIGIL_ERR_RULE_INVALID`
    */
-  async uploadFilter(yaml: string, actor: string): Promise<StoredFilter> {
+  async uploadFilter(yaml: string, actor: Actor): Promise<StoredFilter> {
     const filter = parseOne(yaml, 'filter');
     if (!filter.id) throw new VigilError(ErrorCodes.RULE_INVALID, 'a filter needs an id');
     const now = this.now();
@@ -190,7 +190,7 @@ export class RuleService {
   }
 
   /** @throws VigilError `VIGIL_ERR_NOT_FOUND` */
-  async setFilterEnabled(id: string, enabled: boolean, actor: string): Promise<StoredFilter> {
+  async setFilterEnabled(id: string, enabled: boolean, actor: Actor): Promise<StoredFilter> {
     const now = this.now();
     await this.database.db.transaction().execute(async (trx) => {
       if (!(await setFilterEnabled(trx, id, enabled, now))) throw new VigilError(ErrorCodes.NOT_FOUND, `filter ${id}`);

@@ -3,20 +3,29 @@
  * route file per resource; every route delegates to a service or repository.
  */
 import { readFileSync } from 'node:fs';
+import cors from '@fastify/cors';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { ServiceContext } from '../service/vigil.js';
+import auth from './plugins/auth.js';
 import errors from './plugins/errors.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import { alertRoutes } from './routes/alerts.js';
+import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { oidcRoutes } from './routes/oidc.js';
 import { ruleRoutes } from './routes/rules.js';
 import { statsRoutes } from './routes/stats.js';
 import { streamRoutes } from './routes/stream.js';
+import { userRoutes } from './routes/users.js';
 
 /** Builds the app (not listening): tests use `app.inject`, `startApi` listens. */
 export async function buildApi(ctx: ServiceContext): Promise<FastifyInstance> {
@@ -24,6 +33,7 @@ export async function buildApi(ctx: ServiceContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: 'api' }),
     bodyLimit: ctx.config.maxBodyBytes,
+    trustProxy: ctx.config.auth.trustProxy,
     // Per-request lines only at debug/trace: ingest traffic would drown everything else.
     logController: new LogController({
       disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace',
@@ -34,11 +44,46 @@ export async function buildApi(ctx: ServiceContext): Promise<FastifyInstance> {
   // serialized with the native JSON.stringify (several times faster on large ECS documents than
   // the schema-compiled serializer, and it never drops an ECS field the schema does not list).
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  const a = ctx.config.auth;
   await app.register(errors);
+  // Before every route (and the OpenAPI plugin): routes registered from here on must declare
+  // their permission.
+  await app.register(auth, { auth: ctx.auth, metricsToken: a.metricsToken });
+  await app.register(helmet, {
+    // Swagger UI at /docs runs inline scripts and styles; everything else is JSON.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+    hsts: tls !== undefined,
+  });
+  await app.register(cors, {
+    origin: a.corsOrigins.length > 0 ? [...a.corsOrigins] : false,
+    credentials: false,
+  });
+  await app.register(rateLimit, {
+    max: a.rateLimit,
+    timeWindow: 60_000,
+    // Runs after authentication (route-level hook): per user or key, else per address.
+    keyGenerator: (request) =>
+      request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`,
+    ...(ctx.redis ? { redis: ctx.redis, nameSpace: 'vigil:rate:' } : {}),
+    allowList: (request) =>
+      request.routeOptions.config?.auth === 'public' && request.url.startsWith('/health'),
+  });
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
   await app.register(metrics, { metrics: ctx.metrics });
   await app.register(openapi);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(healthRoutes, { ctx });
+  await app.register(authRoutes, { ctx });
+  if (a.oidc) await app.register(oidcRoutes, { ctx, oidc: a.oidc });
+  await app.register(userRoutes, { ctx });
+  await app.register(auditRoutes, { ctx });
   await app.register(eventRoutes, { ctx });
   await app.register(alertRoutes, { ctx });
   await app.register(ruleRoutes, { ctx });

@@ -2,6 +2,8 @@
  * What an ingest listener (Elasticsearch bulk, syslog) gets from the service, and gives back.
  */
 import type { Logger } from 'pino';
+import type { IngestLimiter } from '../auth/ingest-limit.js';
+import type { AuthService } from '../auth/service.js';
 import type { Config } from '../config/config.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { IngestService } from '../pipeline/ingest/service.js';
@@ -11,6 +13,10 @@ export interface ListenerContext {
   readonly config: Config;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** Authenticates HTTP listeners' callers (API keys with `ingest:write`). */
+  readonly auth: AuthService;
+  /** Events/s per key. */
+  readonly ingestLimiter: IngestLimiter;
 }
 
 export interface RunningListener {

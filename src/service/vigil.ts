@@ -4,7 +4,10 @@
  * reverse order, draining what was acknowledged.
  */
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
+import { IngestLimiter } from '../auth/ingest-limit.js';
+import { type AdminBootstrap, AuthService } from '../auth/service.js';
 import type { Config } from '../config/config.js';
 import { createMetrics, type MetricSources, type Metrics } from '../metrics/registry.js';
 import '../pipeline/decoders/register.js';
@@ -34,6 +37,12 @@ export interface ServiceContext {
   readonly ingest: IngestService;
   readonly detection: DetectionStage;
   readonly hub: StreamHub;
+  readonly auth: AuthService;
+  readonly ingestLimiter: IngestLimiter;
+  /** What start-up did about the first admin (the CLI prints the password file's path). */
+  readonly adminBootstrap: AdminBootstrap;
+  /** Shared with rate limits and revocations when `REDIS_URL` is set. */
+  readonly redis: Redis | undefined;
   readonly decodeOptions: () => DecodeOptions;
   readonly now: () => Date;
 }
@@ -87,8 +96,19 @@ export async function createServiceContext(
           }
         : { kind: 'pglite', dataDir: config.dataDir },
     ));
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true })
+    : undefined;
   try {
+    if (redis) {
+      redis.on('error', (err: Error) => log.warn({ err: err.message }, 'Redis connection error'));
+      await redis.connect();
+    }
     const events = await EventStore.open(database);
+    const auth = await AuthService.open(database.db, config, redis, now);
+    const adminBootstrap = await auth.bootstrap();
+    if (adminBootstrap.created && adminBootstrap.weakPassword)
+      log.warn({ user: adminBootstrap.name }, 'VIGIL_ADMIN_PASSWORD does not meet the password policy');
     const deadLetters = new DeadLetterStore(database);
     const dirs = config.builtinRules ? [BUILTIN_RULES_DIR, ...config.rules] : [...config.rules];
     const rules = new RuleService(database, dirs, now);
@@ -145,10 +165,15 @@ export async function createServiceContext(
       ingest,
       detection,
       hub,
+      auth,
+      ingestLimiter: new IngestLimiter(config.auth.ingestRateLimit, redis),
+      adminBootstrap,
+      redis,
       decodeOptions,
       now,
     };
   } catch (err) {
+    redis?.disconnect();
     await database.close();
     throw err;
   }
@@ -184,6 +209,7 @@ export async function startVigil(
     await server?.close();
     await context.ingest.close();
     await context.detection.stop();
+    context.redis?.disconnect();
     await context.database.close();
   };
   try {
@@ -191,7 +217,14 @@ export async function startVigil(
     const ports: Record<string, number> = { api: server.port };
     for (const l of listeners) {
       const r = await l.factory(
-        { ingest: context.ingest, config, log: context.log, metrics: context.metrics },
+        {
+          ingest: context.ingest,
+          config,
+          log: context.log,
+          metrics: context.metrics,
+          auth: context.auth,
+          ingestLimiter: context.ingestLimiter,
+        },
         l.port,
         config.host,
       );

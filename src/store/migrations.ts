@@ -3,6 +3,7 @@
  * Append new migrations; never edit one that has shipped.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { accountsMigration } from './migration-accounts.js';
 
 const migrations: Record<string, Migration> = {
   '0001_service': {
@@ -108,6 +109,7 @@ const migrations: Record<string, Migration> = {
         )`.execute(db);
     },
   },
+  '0002_accounts': accountsMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

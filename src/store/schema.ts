@@ -113,12 +113,120 @@ export interface SigmaFiltersTable {
 }
 
 export interface AuditLogTable {
-  id: Generated<number>;
+  /** Assigned by the writer (previous id + 1) under the chain's advisory lock. */
+  id: number;
   at: Timestamp;
+  /** Who: `user:<name>`, `key:<id>`, `oidc:<name>`, `system`, `cli:<os user>`, `anonymous`. */
   actor: string;
+  /** From where: the client's IP address (null for the CLI and the service itself). */
+  actor_ip: string | null;
+  /** What, as `resource.verb`: `alert.update`, `auth.login`, `user.create`, … */
   action: string;
   target: string;
+  /** `success` or `failure` (a refused login, a refused change). */
+  outcome: string;
+  before: Json<Record<string, unknown>> | null;
+  after: Json<Record<string, unknown>> | null;
   details: Json<Record<string, unknown>>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface RolesTable {
+  name: string;
+  description: string;
+  permissions: Json<string[]>;
+  builtin: boolean;
+  updated_at: Timestamp;
+}
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  email: string | null;
+  role: string;
+  /** argon2id PHC string; null for a user who only signs in through OpenID Connect. */
+  password_hash: string | null;
+  must_change_password: boolean;
+  disabled: boolean;
+  /** TOTP secret, base32 (RFC 4648), set at enrolment, active once `mfa_enabled`. */
+  mfa_secret: string | null;
+  mfa_enabled: boolean;
+  /** The last accepted TOTP time step (RFC 6238), so a code is never accepted twice. */
+  mfa_last_step: number | null;
+  /** SHA-256 hex of the unused recovery codes. */
+  recovery_codes: Json<string[]>;
+  failed_logins: number;
+  locked_until: Timestamp | null;
+  oidc_issuer: string | null;
+  oidc_subject: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_login_at: Timestamp | null;
+}
+
+export interface SessionsTable {
+  /** The refresh-token family id, also the access tokens' `sid` claim. */
+  id: string;
+  user_id: string;
+  /** `password`, `mfa`, `recovery_code`, `oidc`. */
+  method: string;
+  source_ip: string | null;
+  user_agent: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoke_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  /** SHA-256 hex of the token (the token itself is never stored). */
+  hash: string;
+  session_id: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  /** Set when rotated: presenting it again is reuse and revokes the session. */
+  used_at: Timestamp | null;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  /** SHA-256 hex of the secret (256 random bits, so a fast hash is enough). */
+  secret_hash: string;
+  permissions: Json<string[]>;
+  created_by: string;
+  created_at: Timestamp;
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  /** JWK (RFC 7517) JSON. */
+  private_jwk: string;
+  public_jwk: string;
+  created_at: Timestamp;
+  /** Set by rotation: the key no longer signs, and verifies only tokens issued before this. */
+  retired_at: Timestamp | null;
+}
+
+export interface RevocationsTable {
+  /** `session`, `key` (API key) or `user`. */
+  kind: string;
+  id: string;
+  /** When the revoked thing would have expired anyway (the row can be pruned after). */
+  expires_at: Timestamp;
+}
+
+export interface OidcLoginsTable {
+  state: string;
+  code_verifier: string;
+  nonce: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
 }
 
 export interface DatabaseSchema {
@@ -132,4 +240,12 @@ export interface DatabaseSchema {
   rule_states: RuleStatesTable;
   sigma_filters: SigmaFiltersTable;
   audit_log: AuditLogTable;
+  roles: RolesTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  api_keys: ApiKeysTable;
+  signing_keys: SigningKeysTable;
+  revocations: RevocationsTable;
+  oidc_logins: OidcLoginsTable;
 }

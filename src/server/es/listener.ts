@@ -6,8 +6,10 @@
  */
 import { createGunzip, createInflate } from 'node:zlib';
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { checkPermission } from '../plugins/auth.js';
 import { ErrorCodes, VigilError } from '../../errors.js';
 import type { JsonRecord } from '../../pipeline/ingest/service.js';
+import type { Principal } from '../../auth/principal.js';
 import type { ListenerContext, ListenerFactory, RunningListener } from '../../service/listener.js';
 import {
   type BulkOperation,
@@ -56,11 +58,19 @@ type Reply = FastifyReply;
 
 function esReplyForError(err: unknown, reply: Reply, maxBodyBytes: number): Reply {
   const e = err as { code?: string; statusCode?: number; message?: string };
-  if (err instanceof VigilError && err.code === ErrorCodes.BUSY.code) {
+  if (
+    err instanceof VigilError &&
+    (err.code === ErrorCodes.BUSY.code || err.code === ErrorCodes.RATE_LIMITED.code)
+  ) {
     return reply
       .code(429)
-      .header('retry-after', '1')
+      .header('retry-after', String(err.retryAfterSeconds ?? 1))
       .send(esError(429, 'es_rejected_execution_exception', err.message));
+  }
+  if (err instanceof VigilError && (err.statusCode === 401 || err.statusCode === 403)) {
+    // As Elasticsearch's security layer answers.
+    if (err.statusCode === 401) void reply.header('www-authenticate', 'Basic realm="vigil", ApiKey');
+    return reply.code(err.statusCode).send(esError(err.statusCode, 'security_exception', err.message));
   }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {
     const reason = `request body larger than ${maxBodyBytes} bytes`;
@@ -97,8 +107,10 @@ async function store(
   ops: readonly BulkOperation[],
   pathIndex: string | undefined,
   started: number,
+  principal: Principal | null,
 ): Promise<BulkResponse> {
   const { records, at } = recordsOf(ops);
+  if (principal) await ctx.ingestLimiter.take(`${principal.kind}:${principal.id}`, records.length);
   const result = records.length > 0 ? await ctx.ingest.ingestJson(records, 'es-bulk') : { items: [] };
   const outcomes = ops.map((op, n): BulkOutcome => {
     if (op.kind === 'failure') return { status: op.status, error: op.error };
@@ -161,6 +173,13 @@ export const startEsListener: ListenerFactory = async (ctx, port, host): Promise
     return payload;
   });
   app.setErrorHandler((err, _req, reply) => esReplyForError(err, reply, limit));
+  // Every endpoint, probes included, wants an API key with ingest:write (Elasticsearch asks for
+  // credentials on `GET /` too): `ApiKey base64(id:secret)`, Basic id:secret, or Bearer.
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (req) => {
+    const principal = await ctx.auth.authenticate(req.headers.authorization, { basic: true });
+    req.principal = checkPermission(principal, 'ingest:write');
+  });
   app.setNotFoundHandler((req, reply) => notFound(req.method, req.url, reply));
 
   registerProbes(app, identity, () => `${host.includes(':') ? `[${host}]` : host}:${boundPort}`);
@@ -173,7 +192,7 @@ export const startEsListener: ListenerFactory = async (ctx, port, host): Promise
       const reason = 'Validation Failed: 1: no requests added;';
       return reply.code(400).send(esError(400, 'action_request_validation_exception', reason));
     }
-    return reply.send(await store(ctx, ops, index, started));
+    return reply.send(await store(ctx, ops, index, started, req.principal));
   };
   for (const url of ['/_bulk', '/:index/_bulk']) {
     app.post(url, bulk);
@@ -185,7 +204,7 @@ export const startEsListener: ListenerFactory = async (ctx, port, host): Promise
     const { index, id } = req.params as { index: string; id?: string };
     const action = req.url.includes('/_create/') ? 'create' : 'index';
     const op = parseSingle(action, index, id, typeof req.body === 'string' ? req.body : '');
-    const item = (await store(ctx, [op], index, Date.now())).items[0]![action]!;
+    const item = (await store(ctx, [op], index, Date.now(), req.principal)).items[0]![action]!;
     const { status, error, ...rest } = item as { status: number; error?: { type: string; reason: string } };
     if (error) return reply.code(status).send(esError(status, error.type, error.reason));
     return reply.code(status).send(rest);

@@ -28,6 +28,8 @@ const FASTIFY_CODES: Record<string, { code: string; status: number }> = {
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
   413: 'Payload Too Large',
@@ -48,7 +50,9 @@ async function errorsPlugin(app: FastifyInstance): Promise<void> {
     let body: Problem;
     if (err instanceof VigilError) {
       body = problem(err.statusCode, err.code, err.message);
-      if (err.statusCode === 429) void reply.header('retry-after', '1');
+      if (err.statusCode === 429 || err.statusCode === 503)
+        void reply.header('retry-after', String(err.retryAfterSeconds ?? 1));
+      if (err.statusCode === 401) void reply.header('www-authenticate', 'Bearer realm="vigil"');
     } else if ('validation' in err && err.validation) {
       body = problem(400, ErrorCodes.BAD_REQUEST.code, err.message, {
         errors: err.validation.map((v) => ({ path: v.instancePath, message: v.message })),

@@ -20,7 +20,10 @@ async function metricsPlugin(app: FastifyInstance, options: { metrics: Metrics }
   });
   app.get(
     '/metrics',
-    { schema: { tags: ['health'], summary: 'Prometheus metrics', hide: false } },
+    {
+      config: { auth: 'metrics' },
+      schema: { tags: ['health'], summary: 'Prometheus metrics', hide: false },
+    },
     async (_request, reply) => {
       void reply.type(metrics.registry.contentType);
       return metrics.registry.metrics();

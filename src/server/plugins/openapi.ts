@@ -24,11 +24,30 @@ async function openapiPlugin(app: FastifyInstance): Promise<void> {
         { name: 'dead-letters', description: 'Input that could not be decoded' },
         { name: 'stats', description: 'Counts over time' },
         { name: 'health', description: 'Liveness, readiness, metrics' },
+        { name: 'auth', description: 'Tokens, sessions, MFA, single sign-on' },
+        { name: 'users', description: 'Users, roles, API keys' },
+        { name: 'audit', description: 'The hash-chained audit log' },
       ],
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'Access token from /api/v1/auth/token, or an API key as id:secret',
+          },
+          apiKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: 'ApiKey base64(id:secret)',
+          },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 }
 
 export default fp(openapiPlugin, { name: 'vigil-openapi' });

@@ -7,6 +7,7 @@ import { Type } from 'typebox';
 import { updateAlertStatus } from '../../alerts/service.js';
 import { SIGMA_LEVELS } from '../../detect/sigma/types.js';
 import { ErrorCodes, VigilError } from '../../errors.js';
+import { actorFor } from '../../auth/principal.js';
 import type { ServiceContext } from '../../service/vigil.js';
 import { getAlert, listAlerts } from '../../store/alerts.js';
 import { Alert, AlertStatus, Cursor, DateTime, errors, IdParams, Limit } from '../schemas.js';
@@ -58,6 +59,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
   app.get(
     '/api/v1/alerts',
     {
+      config: { auth: 'alerts:read' },
       schema: {
         tags: ['alerts'],
         summary: 'List alerts',
@@ -91,6 +93,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
   app.get(
     '/api/v1/alerts/:id',
     {
+      config: { auth: 'alerts:read' },
       schema: {
         tags: ['alerts'],
         summary: 'Get an alert with its evidence, match explanation (vigil.match) and history',
@@ -108,6 +111,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
   app.patch(
     '/api/v1/alerts/:id',
     {
+      config: { auth: 'alerts:write' },
       schema: {
         tags: ['alerts'],
         summary: 'Update an alert status, with a comment',
@@ -125,7 +129,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
         request.params.id,
         request.body.status,
         request.body.comment ?? null,
-        'local',
+        actorFor(request.principal, request.ip),
         ctx.now(),
       ),
   );

@@ -5,6 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorCodes, VigilError } from '../../errors.js';
+import { actorFor } from '../../auth/principal.js';
 import type { ServiceContext } from '../../service/vigil.js';
 import { writeAudit } from '../../store/audit.js';
 import { errors, IdParams, Limit } from '../schemas.js';
@@ -26,6 +27,7 @@ export const deadLetterRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }
   app.get(
     '/api/v1/dead-letters',
     {
+      config: { auth: 'dead-letters:read' },
       schema: {
         tags: ['dead-letters'],
         summary: 'List dead letters, newest first',
@@ -44,6 +46,7 @@ export const deadLetterRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }
   app.get(
     '/api/v1/dead-letters/:id',
     {
+      config: { auth: 'dead-letters:read' },
       schema: {
         tags: ['dead-letters'],
         summary: 'Get a dead letter',
@@ -61,6 +64,7 @@ export const deadLetterRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }
   app.post(
     '/api/v1/dead-letters/:id/replay',
     {
+      config: { auth: 'dead-letters:write' },
       schema: {
         tags: ['dead-letters'],
         summary: 'Decode a dead letter again; stored as an event when it now decodes',
@@ -108,7 +112,7 @@ export const deadLetterRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }
       await writeAudit(
         ctx.database.db,
         {
-          actor: 'local',
+          actor: actorFor(request.principal, request.ip),
           action: 'dead_letter.replay',
           target: String(d.id),
           details: { event_id: item.id },

@@ -62,6 +62,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
   app.post(
     '/api/v1/events',
     {
+      // Limited in events/s per key by the ingest limiter, not in requests/min.
+      config: { auth: 'ingest:write', rateLimit: false },
       bodyLimit: ctx.config.maxBodyBytes,
       schema: {
         tags: ['events'],
@@ -69,8 +71,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
         description:
           'A JSON object, a JSON array of objects (`application/json`) or NDJSON (`application/x-ndjson`). ' +
           'Answers once the accepted events are stored. Records that cannot be decoded are kept as dead ' +
-          'letters and listed in `errors`; the rest are stored. 429 with Retry-After when the queue is full.',
-        response: { 200: IngestResponse, ...errors(400, 413, 415, 429) },
+          'letters and listed in `errors`; the rest are stored. 429 with Retry-After when the queue is full ' +
+          'or the key is over its events/s limit. Accepts Basic auth with an API key id and secret.',
+        response: { 200: IngestResponse, ...errors(400, 401, 403, 413, 415, 429) },
       },
     },
     async (request) => {
@@ -85,6 +88,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
         }
       } else records = ndjsonRecords(body);
       if (records.length === 0) throw new VigilError(ErrorCodes.INPUT_LINE, 'no events in the body');
+      const p = request.principal!;
+      await ctx.ingestLimiter.take(`${p.kind}:${p.id}`, records.length);
       const result = await ctx.ingest.ingestJson(records, 'http');
       const ids: number[] = [];
       const errs: { line: number | null; reason: string }[] = [];
@@ -99,6 +104,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
   app.get(
     '/api/v1/events',
     {
+      config: { auth: 'events:read' },
       schema: {
         tags: ['events'],
         summary: 'Search events',
@@ -127,6 +133,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
   app.get(
     '/api/v1/events/:id',
     {
+      config: { auth: 'events:read' },
       schema: {
         tags: ['events'],
         summary: 'Get one event',

@@ -17,6 +17,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
   app.get(
     '/health',
     {
+      config: { auth: 'public' },
       schema: {
         tags: ['health'],
         summary: 'Liveness',
@@ -27,7 +28,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
   );
   app.get(
     '/ready',
-    { schema: { tags: ['health'], summary: 'Readiness', response: { 200: Ready, 503: Ready } } },
+    {
+      config: { auth: 'public' },
+      schema: { tags: ['health'], summary: 'Readiness', response: { 200: Ready, 503: Ready } },
+    },
     async (_request, reply) => {
       const database = await ctx.database.ping().catch(() => false);
       const pipeline = ctx.detection.running;

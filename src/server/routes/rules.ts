@@ -7,6 +7,7 @@ import { Type } from 'typebox';
 import { parseRules } from '../../detect/sigma/parse.js';
 import { ErrorCodes, VigilError } from '../../errors.js';
 import { retroHunt } from '../../rules/retro-hunt.js';
+import { actorFor } from '../../auth/principal.js';
 import type { ServiceContext } from '../../service/vigil.js';
 import { writeAudit } from '../../store/audit.js';
 import { DateTime, errors, TextIdParams } from '../schemas.js';
@@ -57,6 +58,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = as
   app.get(
     '/api/v1/rules',
     {
+      config: { auth: 'rules:read' },
       schema: {
         tags: ['rules'],
         summary: 'List rules with their load diagnostics',
@@ -84,6 +86,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = as
   app.get(
     '/api/v1/rules/:id',
     {
+      config: { auth: 'rules:read' },
       schema: {
         tags: ['rules'],
         summary: 'Get a rule',
@@ -107,6 +110,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = as
   app.post(
     '/api/v1/rules',
     {
+      config: { auth: 'rules:write' },
       schema: {
         tags: ['rules'],
         summary: 'Upload a Sigma rule (validated; replaces a rule with the same id)',
@@ -115,12 +119,14 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = as
         response: { 201: RuleInfo, ...errors(400) },
       },
     },
-    async (request, reply) => reply.status(201).send(await ctx.rules.upload(request.body, 'local')),
+    async (request, reply) =>
+      reply.status(201).send(await ctx.rules.upload(request.body, actorFor(request.principal, request.ip))),
   );
 
   app.patch(
     '/api/v1/rules/:id',
     {
+      config: { auth: 'rules:write' },
       schema: {
         tags: ['rules'],
         summary: 'Enable or disable a rule',
@@ -129,12 +135,14 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = as
         response: { 200: RuleInfo, ...errors(400, 404) },
       },
     },
-    async (request) => ctx.rules.setEnabled(request.params.id, request.body.enabled, 'local'),
+    async (request) =>
+      ctx.rules.setEnabled(request.params.id, request.body.enabled, actorFor(request.principal, request.ip)),
   );
 
   app.post(
     '/api/v1/rules/reload',
     {
+      config: { auth: 'rules:write' },
       schema: {
         tags: ['rules'],
         summary: 'Re-read rule directories and the database',
@@ -143,11 +151,16 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = as
         },
       },
     },
-    async () => {
+    async (request) => {
       const s = await ctx.rules.reload();
       await writeAudit(
         ctx.database.db,
-        { actor: 'local', action: 'rule.reload', target: '*', details: { active: s.detector.rules.length } },
+        {
+          actor: actorFor(request.principal, request.ip),
+          action: 'rule.reload',
+          target: '*',
+          details: { active: s.detector.rules.length },
+        },
         ctx.now(),
       );
       return { loaded_at: s.loadedAt, active: s.detector.rules.length, diagnostics: s.diagnostics.length };
@@ -157,6 +170,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = as
   app.post(
     '/api/v1/rules/retro-hunt',
     {
+      config: { auth: 'rules:write' },
       schema: {
         tags: ['rules'],
         summary: 'Run a rule over stored events in a time range',
@@ -204,6 +218,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = as
   app.get(
     '/api/v1/filters',
     {
+      config: { auth: 'rules:read' },
       schema: {
         tags: ['rules'],
         summary: 'List Sigma filters',
@@ -216,6 +231,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = as
   app.post(
     '/api/v1/filters',
     {
+      config: { auth: 'rules:write' },
       schema: {
         tags: ['rules'],
         summary: 'Upload a Sigma filter (tunes out false positives without editing rule files)',
@@ -224,12 +240,16 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = as
         response: { 201: Filter, ...errors(400) },
       },
     },
-    async (request, reply) => reply.status(201).send(await ctx.rules.uploadFilter(request.body, 'local')),
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(await ctx.rules.uploadFilter(request.body, actorFor(request.principal, request.ip))),
   );
 
   app.patch(
     '/api/v1/filters/:id',
     {
+      config: { auth: 'rules:write' },
       schema: {
         tags: ['rules'],
         summary: 'Enable or disable a Sigma filter',
@@ -238,6 +258,11 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = as
         response: { 200: Filter, ...errors(400, 404) },
       },
     },
-    async (request) => ctx.rules.setFilterEnabled(request.params.id, request.body.enabled, 'local'),
+    async (request) =>
+      ctx.rules.setFilterEnabled(
+        request.params.id,
+        request.body.enabled,
+        actorFor(request.principal, request.ip),
+      ),
   );
 };

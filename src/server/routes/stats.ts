@@ -33,6 +33,7 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
   app.get(
     '/api/v1/stats',
     {
+      config: { auth: 'stats:read' },
       schema: {
         tags: ['stats'],
         summary: 'Counts over time',
