@@ -8,7 +8,7 @@
  * counts together). An unknown user name costs a full argon2 verification, like a known one.
  */
 import type { Redis } from 'ioredis';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { AuthConfig } from '../config/auth.js';
 import { ErrorCodes, VigilError } from '../errors.js';
 import { type Actor, writeAudit } from '../store/audit.js';
@@ -116,15 +116,23 @@ export class LoginService {
     await this.countIpFailure(client.ip);
     await this.db.transaction().execute(async (tx) => {
       if (user) {
-        const failures = user.failed_logins + 1;
-        const over = failures - this.config.loginMaxFailures;
-        const lockedUntil =
-          over >= 0 ? new Date(at.getTime() + Math.min(LOCK_MAX_MS, LOCK_BASE_MS * 2 ** over)) : null;
-        await tx
+        // Counted in the database, not from the row read before the (slow) password check:
+        // parallel guesses each count.
+        const row = await tx
           .updateTable('users')
-          .set({ failed_logins: failures, locked_until: lockedUntil })
+          .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
           .where('id', '=', user.id)
-          .execute();
+          .returning('failed_logins')
+          .executeTakeFirst();
+        const over = (row?.failed_logins ?? 0) - this.config.loginMaxFailures;
+        if (over >= 0) {
+          const lockedUntil = new Date(at.getTime() + Math.min(LOCK_MAX_MS, LOCK_BASE_MS * 2 ** over));
+          await tx
+            .updateTable('users')
+            .set({ locked_until: lockedUntil })
+            .where('id', '=', user.id)
+            .execute();
+        }
       }
       await writeAudit(
         tx,
@@ -201,22 +209,31 @@ export class LoginService {
       throw new OAuthError('invalid_grant', 'mfa_token refused');
     await this.checkLocks(user, client);
     const at = this.now();
+    // Each code is spent by a conditional UPDATE: of parallel requests with one code, one wins.
     if (code.otp !== undefined) {
       const step = checkTotp(user.mfa_secret, code.otp.trim(), at, user.mfa_last_step);
       if (step === null) return this.fail(user, user.name, client, 'mfa');
-      await this.db.updateTable('users').set({ mfa_last_step: step }).where('id', '=', user.id).execute();
+      const r = await this.db
+        .updateTable('users')
+        .set({ mfa_last_step: step })
+        .where('id', '=', user.id)
+        .where((eb) => eb.or([eb('mfa_last_step', 'is', null), eb('mfa_last_step', '<', step)]))
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return this.fail(user, user.name, client, 'mfa');
       return this.succeed(user, 'mfa', client);
     }
     if (code.recoveryCode !== undefined) {
       const h = recoveryCodeHash(code.recoveryCode);
       if (!user.recovery_codes.includes(h)) return this.fail(user, user.name, client, 'mfa');
-      const left = user.recovery_codes.filter((c) => c !== h);
-      await this.db
+      const r = await this.db
         .updateTable('users')
-        .set({ recovery_codes: JSON.stringify(left) })
+        .set({ recovery_codes: sql`recovery_codes - ${h}::text` })
         .where('id', '=', user.id)
-        .execute();
-      return this.succeed(user, 'recovery_code', client, { recovery_codes_left: left.length });
+        .where(sql<boolean>`recovery_codes ? ${h}::text`)
+        .returning(sql<number>`jsonb_array_length(recovery_codes)`.as('left'))
+        .executeTakeFirst();
+      if (!r) return this.fail(user, user.name, client, 'mfa');
+      return this.succeed(user, 'recovery_code', client, { recovery_codes_left: Number(r.left) });
     }
     throw new OAuthError('invalid_request', 'otp or recovery_code is required');
   }

@@ -39,6 +39,9 @@ export type AdminBootstrap =
 
 export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
 
+/** How often roles are re-read from the database, ms. */
+const ROLE_RELOAD_MS = 30_000;
+
 function unauthorized(reason: string): VigilError {
   return new VigilError(ErrorCodes.UNAUTHORIZED, reason);
 }
@@ -57,6 +60,7 @@ export class AuthService {
   readonly users: UserService;
   readonly apiKeys: ApiKeyService;
   readonly login: LoginService;
+  private reloadTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly db: Kysely<DatabaseSchema>,
@@ -85,7 +89,17 @@ export class AuthService {
     await s.roles.init();
     await s.tokens.init();
     await s.revocations.load();
+    // Custom roles changed through another instance take effect here within this period.
+    s.reloadTimer = setInterval(() => {
+      s.roles.load().catch(() => undefined);
+    }, ROLE_RELOAD_MS);
+    s.reloadTimer.unref();
     return s;
+  }
+
+  /** Stops the periodic role reload (before the database closes). */
+  close(): void {
+    clearInterval(this.reloadTimer);
   }
 
   /**

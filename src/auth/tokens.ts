@@ -154,7 +154,19 @@ export class TokenService {
     return { keys };
   }
 
-  private signer(): LoadedKey {
+  /**
+   * The active key. Checked against the database at each issue (logins and refreshes only, which
+   * write to it anyway), so an instance never signs with a key another instance retired.
+   */
+  private async signer(): Promise<LoadedKey> {
+    const current = await this.db
+      .selectFrom('signing_keys')
+      .select('kid')
+      .where('retired_at', 'is', null)
+      .where('alg', '=', this.config.jwtAlgorithm)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst();
+    if (current?.kid !== this.active?.kid) await this.load();
     if (!this.active) throw new Error('TokenService.init() was not called');
     return this.active;
   }
@@ -169,7 +181,7 @@ export class TokenService {
     },
     sessionId: string,
   ): Promise<{ token: string; expiresIn: number }> {
-    const key = this.signer();
+    const key = await this.signer();
     const iat = Math.floor(this.now().getTime() / 1000);
     const token = await new SignJWT({
       name: user.name,
@@ -191,7 +203,7 @@ export class TokenService {
 
   /** @returns a 5-minute token naming the user whose password was verified */
   async issueMfa(userId: string): Promise<string> {
-    const key = this.signer();
+    const key = await this.signer();
     const iat = Math.floor(this.now().getTime() / 1000);
     return new SignJWT({})
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'mfa+jwt' })

@@ -9,6 +9,7 @@ import { registerEvtx } from './evtx-command.js';
 import { registerRules } from './rules-command.js';
 import { type CommandIO, registerScan } from './scan-command.js';
 import { registerServe } from './serve-command.js';
+import { registerUsers } from './users-command.js';
 
 export { VERSION } from '../version.js';
 import { VERSION } from '../version.js';
@@ -38,6 +39,7 @@ export async function main(
   registerRules(program, io, setExit);
   registerEvtx(program, io, setExit);
   registerServe(program, io, setExit);
+  registerUsers(program, io, setExit);
   registerAudit(program, io, setExit);
   try {
     await program.parseAsync([...argv]);

@@ -59,6 +59,8 @@ export interface ScanCommandOptions {
 export interface CommandIO {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** Standard input (`--password-stdin`); default `process.stdin`. */
+  readonly stdin?: NodeJS.ReadableStream;
 }
 
 function progressBar(io: CommandIO): { update: (p: ScanProgress) => void; stop: () => void } | undefined {

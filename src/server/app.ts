@@ -10,6 +10,7 @@ import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { ErrorCodes, VigilError } from '../errors.js';
 import type { ServiceContext } from '../service/vigil.js';
 import auth from './plugins/auth.js';
 import errors from './plugins/errors.js';
@@ -46,9 +47,7 @@ export async function buildApi(ctx: ServiceContext): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   const a = ctx.config.auth;
   await app.register(errors);
-  // Before every route (and the OpenAPI plugin): routes registered from here on must declare
-  // their permission.
-  await app.register(auth, { auth: ctx.auth, metricsToken: a.metricsToken });
+  // Headers first, so refusals (401, 403, 429) carry them too.
   await app.register(helmet, {
     // Swagger UI at /docs runs inline scripts and styles; everything else is JSON.
     contentSecurityPolicy: {
@@ -65,6 +64,12 @@ export async function buildApi(ctx: ServiceContext): Promise<FastifyInstance> {
     origin: a.corsOrigins.length > 0 ? [...a.corsOrigins] : false,
     credentials: false,
   });
+  // Before auth: a refused upgrade must still reach @fastify/websocket's hooks, which destroy
+  // the raw socket (else it leaks and the server cannot close).
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // Before every route (and the OpenAPI plugin): routes registered from here on must declare
+  // their permission.
+  await app.register(auth, { auth: ctx.auth, metricsToken: a.metricsToken });
   await app.register(rateLimit, {
     max: a.rateLimit,
     timeWindow: 60_000,
@@ -72,13 +77,21 @@ export async function buildApi(ctx: ServiceContext): Promise<FastifyInstance> {
     keyGenerator: (request) =>
       request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`,
     ...(ctx.redis ? { redis: ctx.redis, nameSpace: 'vigil:rate:' } : {}),
+    errorResponseBuilder: (_request, context) => {
+      const e = new VigilError(
+        ErrorCodes.RATE_LIMITED,
+        `${context.max} requests per minute`,
+        context.ttl > 0 ? Math.ceil(context.ttl / 1000) : 1,
+      );
+      e.retryAfterSeconds = Math.max(1, Math.ceil(context.ttl / 1000));
+      return e;
+    },
     allowList: (request) =>
       request.routeOptions.config?.auth === 'public' && request.url.startsWith('/health'),
   });
-  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  await app.register(formbody, { bodyLimit: Math.min(64 * 1024, ctx.config.maxBodyBytes) });
   await app.register(metrics, { metrics: ctx.metrics });
   await app.register(openapi);
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(healthRoutes, { ctx });
   await app.register(authRoutes, { ctx });
   if (a.oidc) await app.register(oidcRoutes, { ctx, oidc: a.oidc });

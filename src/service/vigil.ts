@@ -209,6 +209,7 @@ export async function startVigil(
     await server?.close();
     await context.ingest.close();
     await context.detection.stop();
+    context.auth.close();
     context.redis?.disconnect();
     await context.database.close();
   };

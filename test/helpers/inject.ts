@@ -13,18 +13,29 @@ export interface JsonResponse {
   readonly headers: IncomingHttpHeaders;
 }
 
-/** @param app - read when called (tests assign it in `beforeAll`) */
-export function jsonCaller(app: () => FastifyInstance) {
+/**
+ * @param app - read when called (tests assign it in `beforeAll`)
+ * @param authorization - default `Authorization` header, read when called (a request's own
+ *   `authorization` header wins; pass `''` there to call anonymously)
+ */
+export function jsonCaller(
+  app: () => FastifyInstance,
+  authorization: () => string | undefined = () => undefined,
+) {
   return async (
-    method: 'GET' | 'POST' | 'PATCH',
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
     url: string,
     payload?: unknown,
     headers: Record<string, string> = {},
   ): Promise<JsonResponse> => {
+    const auth = authorization();
+    const all: Record<string, string> =
+      auth !== undefined ? { authorization: auth, ...headers } : { ...headers };
+    if (all.authorization === '') delete all.authorization;
     const r = await app().inject({
       method,
       url,
-      headers,
+      headers: all,
       ...(payload === undefined ? {} : { payload: payload as string }),
     });
     let body: Json;

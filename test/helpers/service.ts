@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import { type Config, loadConfig } from '../../src/config/config.js';
+import { TEST_AUTH_ENV } from './auth.js';
+import type { ListenerContext } from '../../src/service/listener.js';
 import { createServiceContext, type ServiceContext } from '../../src/service/vigil.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
 
@@ -78,6 +80,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
       VIGIL_SYSLOG_PORT: '0',
       VIGIL_ES_PORT: '0',
       VIGIL_LOG_LEVEL: 'silent',
+      ...TEST_AUTH_ENV,
       ...env,
     },
   );
@@ -95,10 +98,24 @@ export async function openTestContext(
   });
 }
 
+/** What `startVigil` gives an ingest listener, from a test context. */
+export function listenerContext(ctx: ServiceContext): ListenerContext {
+  return {
+    ingest: ctx.ingest,
+    config: ctx.config,
+    log: ctx.log,
+    metrics: ctx.metrics,
+    auth: ctx.auth,
+    ingestLimiter: ctx.ingestLimiter,
+  };
+}
+
 /** Stops a context made by {@link openTestContext}: drains ingest and detection, closes the store. */
 export async function closeTestContext(ctx: ServiceContext): Promise<void> {
   await ctx.ingest.close();
   await ctx.detection.stop();
+  ctx.auth.close();
+  ctx.redis?.disconnect();
   await ctx.database.close();
 }
 

@@ -4,7 +4,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { PERMISSIONS } from '../../auth/permissions.js';
+import { isPermission, PERMISSIONS } from '../../auth/permissions.js';
+import { ErrorCodes, VigilError } from '../../errors.js';
 import { actorFor } from '../../auth/principal.js';
 import type { ServiceContext } from '../../service/vigil.js';
 import { userView } from '../../users/service.js';
@@ -254,6 +255,13 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = as
     },
     async (request, reply) => {
       const b = request.body;
+      // No one hands out more than they hold (a key with api-keys:write cannot mint an admin key).
+      const beyond = b.permissions.filter((p) => isPermission(p) && !request.principal!.permissions.has(p));
+      if (beyond.length > 0)
+        throw new VigilError(
+          ErrorCodes.FORBIDDEN,
+          `cannot grant permissions you do not hold: ${beyond.join(', ')}`,
+        );
       const { key, secret } = await ctx.auth.apiKeys.create(
         { name: b.name, permissions: b.permissions, expiresAt: b.expires_at ? new Date(b.expires_at) : null },
         actorFor(request.principal, request.ip),
