@@ -288,13 +288,21 @@ export async function apiBench(db, lines, alertTemplates, { O, smoke }) {
         count: (b) => b.events?.length,
       },
     ];
+    // A signed-in user's access token, as the UI sends it.
+    const headers = { authorization: server.auth.admin };
     const results = [];
     for (const e of endpoints) {
       const url = `${server.url}${e.path}`;
       log(
         `api: ${e.name}: warm-up ${O.warmupSeconds} s, then ${O.rate} req/s over ${O.connections} connections for ${O.apiSeconds} s`,
       );
-      await runFixedRate({ url, rate: O.rate, connections: O.connections, seconds: O.warmupSeconds });
+      await runFixedRate({
+        url,
+        rate: O.rate,
+        connections: O.connections,
+        seconds: O.warmupSeconds,
+        headers,
+      });
       const cpu0 = cpuSnapshot(server.pid);
       const res = await runFixedRate({
         url,
@@ -302,6 +310,7 @@ export async function apiBench(db, lines, alertTemplates, { O, smoke }) {
         connections: O.connections,
         seconds: O.apiSeconds,
         grace: smoke ? 1 : 5,
+        headers,
       });
       res.cpu = cpuUse(cpu0, cpuSnapshot(server.pid));
       let items;

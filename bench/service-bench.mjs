@@ -39,6 +39,11 @@ loopback:
      GET /api/v1/alerts?limit=50 (goal p95 < 50 ms) and a 24-hour
      GET /api/v1/events?from&to&limit=100 (goal p95 < 250 ms); prints p50/p95/p99 and the rate achieved.
 
+Each server starts with VIGIL_ADMIN_PASSWORD set; the admin signs in and creates an API key with
+ingest:write. Ingest requests carry that key (Authorization: ApiKey …), API requests the admin's
+access token, so authentication is measured on every request; the rate limits (VIGIL_RATE_LIMIT,
+VIGIL_INGEST_RATE_LIMIT) are set far above the offered load, so the limiter never throttles.
+
 Missed goals are printed beside the goal, never a failure. Each run creates a fresh database
 (vigil_bench_<pid>, emptied between sections) and drops it at the end. Figures also go to bench/out/service-results*.json,
 server logs to bench/out/service-*.log.

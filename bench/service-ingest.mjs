@@ -71,11 +71,14 @@ export async function ingestShape(db, shape, lines, origin, { O, smoke }) {
   const url = server.url;
   try {
     // A short warm-up (JIT, connection pool), not measured.
+    // The shippers' API key (`ingest:write`), as a deployment gives them.
+    const headers = { authorization: server.auth.ingest };
     const warm = await runIngest({
       url: `${url}/api/v1/events`,
       bodies: bodies.slice(-4),
       clients: 2,
       seconds: 0.5,
+      headers,
     });
     await waitForLagZero(url, 60_000);
     log(`ingest ${shape}: ${O.clients} clients × ${O.batch} events/request for ${O.ingestSeconds} s`);
@@ -86,6 +89,7 @@ export async function ingestShape(db, shape, lines, origin, { O, smoke }) {
       bodies,
       clients: O.clients,
       seconds: O.ingestSeconds,
+      headers,
     });
     const cpu = cpuUse(cpu0, cpuSnapshot(server.pid));
     const lag0 = await waitForLagZero(url, smoke ? 60_000 : 300_000);

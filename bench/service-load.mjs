@@ -28,11 +28,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * Closed-loop ingest: `clients` concurrent loops, each POSTing the next NDJSON body (round robin
  * over `bodies`, each `{ text, events }`) as soon as the previous one was acknowledged, until
- * `seconds` have passed. A 429 is counted and retried after its Retry-After (capped at 1 s).
+ * `seconds` have passed, each with `headers` (the API key's `Authorization`). A 429 is counted
+ * and retried after its Retry-After (capped at 1 s).
  * @returns acknowledged events, requests, per-request acknowledgement latencies (ms), 429s,
  *   other failures (with a few samples) and the wall time from the first send to the last answer
  */
-export async function runIngest({ url, bodies, clients, seconds }) {
+export async function runIngest({ url, bodies, clients, seconds, headers = {} }) {
   const latencies = [];
   let accepted = 0;
   let rejected = 0;
@@ -52,7 +53,7 @@ export async function runIngest({ url, bodies, clients, seconds }) {
       try {
         res = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-ndjson' },
+          headers: { ...headers, 'content-type': 'application/x-ndjson' },
           body: body.text,
         });
       } catch (err) {
@@ -101,10 +102,11 @@ export async function runIngest({ url, bodies, clients, seconds }) {
  * body, so waiting for a connection counts (no coordinated omission). When the `seconds` window
  * ends, requests still queued are dropped (reported as `unsent`, the server could not keep up) and
  * those in flight get `grace` seconds to finish. Bodies are read and discarded, except the first.
+ * Every request carries `headers` (the caller's `Authorization`).
  * @returns latencies (ms; also `sendLatency`, from the actual send, without the wait for a
  *   connection), status counts, achieved rate (answers ÷ window)
  */
-export async function runFixedRate({ url, rate, connections, seconds, grace = 5 }) {
+export async function runFixedRate({ url, rate, connections, seconds, grace = 5, headers = {} }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(url);
   const total = Math.round(rate * seconds);
@@ -142,6 +144,7 @@ export async function runFixedRate({ url, rate, connections, seconds, grace = 5 
         path: target.pathname + target.search,
         agent,
         method: 'GET',
+        headers,
       },
       (res) => {
         const chunks = sample === undefined ? [] : undefined;

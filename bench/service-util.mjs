@@ -1,4 +1,4 @@
-/* global fetch, setTimeout, clearTimeout */
+/* global fetch, setTimeout, clearTimeout, URLSearchParams */
 // Shared helpers of the service benchmark (bench/service-bench.mjs): paths, number formatting and
 // tables, PostgreSQL (databases, COPY in and out, emptying the store), starting `vigil serve`, and
 // sampling the server's memory and the CPU used by each side.
@@ -135,7 +135,37 @@ function freePort() {
   });
 }
 
-/** Starts `vigil serve` on database `name`; resolves when it prints its address. */
+/** The admin's password on the bench servers (created at first start from VIGIL_ADMIN_PASSWORD). */
+const ADMIN_PASSWORD = 'bench-operator-passphrase-0001';
+
+/**
+ * Signs the admin in (`POST /api/v1/auth/token`, password grant) and creates an API key with
+ * `ingest:write` (`POST /api/v1/api-keys`), as a deployment would for its shippers.
+ * @returns `admin` and `ingest`: `Authorization` header values
+ */
+async function credentials(url) {
+  const token = await fetch(`${url}/api/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', username: 'admin', password: ADMIN_PASSWORD }),
+  });
+  if (token.status !== 200) throw new Error(`login answered ${token.status}: ${await token.text()}`);
+  const admin = `Bearer ${(await token.json()).access_token}`;
+  const key = await fetch(`${url}/api/v1/api-keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: admin },
+    body: JSON.stringify({ name: 'bench ingest', permissions: ['ingest:write'] }),
+  });
+  if (key.status !== 201) throw new Error(`creating the API key answered ${key.status}: ${await key.text()}`);
+  return { admin, ingest: `ApiKey ${(await key.json()).encoded}` };
+}
+
+/**
+ * Starts `vigil serve` on database `name`; resolves when it prints its address and the admin has
+ * signed in (`server.auth.admin`) and created an ingest key (`server.auth.ingest`). Rate limits
+ * are set far above what the load generators offer, so the figures measure the service, not the
+ * limiter; authentication itself (JWT and API key checks) stays on every request.
+ */
 export async function startServer(name, label, smoke) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
@@ -153,6 +183,11 @@ export async function startServer(name, label, smoke) {
       VIGIL_DATA_DIR: dataDir,
       DATABASE_URL: dbUrl(name),
       VIGIL_LOG_LEVEL: 'warn',
+      VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      VIGIL_RATE_LIMIT: '10000000',
+      VIGIL_INGEST_RATE_LIMIT: '100000000',
+      // One sign-in per server, valid however long a run with custom options lasts.
+      VIGIL_ACCESS_TOKEN_TTL: '86400',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -209,6 +244,12 @@ export async function startServer(name, label, smoke) {
     servers.delete(child);
     await new Promise((r) => logFile.end(r));
   };
+  try {
+    server.auth = await credentials(server.url);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
   return server;
 }
 

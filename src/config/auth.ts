@@ -133,7 +133,9 @@ export function loadAuthConfig(
 ): AuthConfig {
   const read: Read = (key) => {
     const envName = `VIGIL_${key.toUpperCase()}`;
-    return env[envName] !== undefined ? [env[envName], envName] : [file[key], `${filePath}: ${key}`];
+    if (env[envName] !== undefined) return [env[envName], envName];
+    // Name what the user can set: the file's key when there is a file, else the variable.
+    return [file[key], filePath !== undefined ? `${filePath}: ${key}` : envName];
   };
   const [alg, algName] = read('jwt_alg');
   const jwtAlgorithm = text('EdDSA')(alg, algName)!;

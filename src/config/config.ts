@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ErrorCodes, VigilError } from '../errors.js';
 import { AUTH_FILE_KEYS, type AuthConfig, loadAuthConfig } from './auth.js';
 import { bad, bool, int, list, type Raw, text, timezone, url } from './values.js';
 

@@ -86,8 +86,11 @@ export async function buildApi(ctx: ServiceContext): Promise<FastifyInstance> {
       e.retryAfterSeconds = Math.max(1, Math.ceil(context.ttl / 1000));
       return e;
     },
-    allowList: (request) =>
-      request.routeOptions.config?.auth === 'public' && request.url.startsWith('/health'),
+    // Probes and scrapes are not users: orchestrators and Prometheus poll them all day.
+    allowList: (request) => {
+      const url = request.routeOptions.url;
+      return url === '/health' || url === '/ready' || url === '/metrics';
+    },
   });
   await app.register(formbody, { bodyLimit: Math.min(64 * 1024, ctx.config.maxBodyBytes) });
   await app.register(metrics, { metrics: ctx.metrics });

@@ -5,7 +5,9 @@
  * - a Windows attack log (evtx-jsonl) through `POST /api/v1/events`;
  * - another through the Elasticsearch listener with the official client (`helpers.bulk`).
  * With suppression off, the alerts per rule equal `vigil scan`'s detections on the same files,
- * and every alert is also pushed on the WebSocket stream.
+ * and every alert is also pushed on the WebSocket stream. As a deployment would: the admin signs
+ * in, creates an API key for the shippers (REST and Elasticsearch client), and the stream client
+ * authenticates with its first message; syslog has no credentials.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -17,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { freshPostgres, type StoreKind, STORE_KINDS } from '../helpers/service.js';
 import { scan } from '../helpers/scan.js';
-import { type ServerProcess, startServer } from '../helpers/server-process.js';
+import { type ServerProcess, serverAccounts, startServer } from '../helpers/server-process.js';
 import { requireSharedData, shared } from '../helpers/shared-data.js';
 
 const OPENSSH = shared('loghub/loghub_2k_corrected/OpenSSH/OpenSSH_2k.log');
@@ -39,13 +41,19 @@ async function freePort(): Promise<number> {
 
 async function allAlerts(
   server: ServerProcess,
+  authorization: string,
 ): Promise<{ rule: { id: string }; vigil: { source: string } }[]> {
   const out = [];
   let cursor: string | undefined;
   do {
-    const r = (await (
-      await fetch(`${server.url}/api/v1/alerts?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)
-    ).json()) as { alerts: { rule: { id: string }; vigil: { source: string } }[]; next?: string };
+    const res = await fetch(`${server.url}/api/v1/alerts?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, {
+      headers: { authorization },
+    });
+    expect(res.status).toBe(200);
+    const r = (await res.json()) as {
+      alerts: { rule: { id: string }; vigil: { source: string } }[];
+      next?: string;
+    };
     out.push(...r.alerts);
     cursor = r.next;
   } while (cursor);
@@ -77,17 +85,23 @@ describe.runIf(requireSharedData())('real logs from real clients become alerts (
         ...(pg ? { DATABASE_URL: pg.url } : {}),
       });
       try {
+        const { admin, ingestKey } = await serverAccounts(server);
         const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/v1/stream`);
         const streamed: string[] = [];
+        let authenticated: () => void;
+        const ready = new Promise<void>((r) => (authenticated = r));
         ws.on('message', (d) => {
           const m = JSON.parse(String(d)) as {
             type: string;
             change?: string;
             alert?: { rule: { id: string } };
           };
+          if (m.type === 'authenticated') authenticated();
           if (m.type === 'alert' && m.change === 'created') streamed.push(m.alert!.rule.id);
         });
         await new Promise((r) => ws.once('open', r));
+        ws.send(JSON.stringify({ type: 'auth', token: admin.slice('Bearer '.length) }));
+        await ready;
 
         // Syslog over TCP, newline framing, PRI 38 (auth.info) before each original line.
         const lines = readFileSync(OPENSSH, 'utf8').trimEnd().split('\n');
@@ -111,14 +125,17 @@ describe.runIf(requireSharedData())('real logs from real clients become alerts (
         // REST.
         const rest = await fetch(`${server.url}/api/v1/events`, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-ndjson' },
+          headers: { 'content-type': 'application/x-ndjson', authorization: ingestKey.bearer },
           body: readFileSync(PSEXEC),
         });
         expect(rest.status).toBe(200);
         expect(((await rest.json()) as { rejected: number }).rejected).toBe(0);
 
         // Elasticsearch client, as a shipper would.
-        const es = new Client({ node: `http://127.0.0.1:${esPort}` });
+        const es = new Client({
+          node: `http://127.0.0.1:${esPort}`,
+          auth: { apiKey: ingestKey.apiKey.slice('ApiKey '.length) },
+        });
         const docs = readFileSync(PTH, 'utf8')
           .trim()
           .split('\n')
@@ -142,7 +159,7 @@ describe.runIf(requireSharedData())('real logs from real clients become alerts (
           if (stored >= total && ready.detection_lag === 0) break;
           await new Promise((r) => setTimeout(r, 200));
         }
-        alerts = await allAlerts(server);
+        alerts = await allAlerts(server, admin);
         const got = tally(alerts.map((a) => a.rule.id));
         const sshFailed = '16054032-' as const;
         const loggerRule = Object.keys(got).find((id) => id.startsWith(sshFailed))!;

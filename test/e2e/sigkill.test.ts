@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodedPowerShell, ENCODED_PS_RULE, ndjson } from '../fixtures/service/events.js';
 import { freshPostgres, type StoreKind, STORE_KINDS } from '../helpers/service.js';
-import { type ServerProcess, startServer } from '../helpers/server-process.js';
+import { loginOver, type ServerProcess, serverAccounts, startServer } from '../helpers/server-process.js';
 
 const BATCH = 50;
 
@@ -24,14 +24,21 @@ function batch(first: number): string {
   return ndjson(events);
 }
 
-async function pages<T>(server: ServerProcess, path: string, key: string): Promise<T[]> {
+async function pages<T>(
+  server: ServerProcess,
+  authorization: string,
+  path: string,
+  key: string,
+): Promise<T[]> {
   const out: T[] = [];
   let cursor: string | undefined;
   do {
     const sep = path.includes('?') ? '&' : '?';
-    const r = (await (
-      await fetch(`${server.url}${path}${sep}limit=1000${cursor ? `&cursor=${cursor}` : ''}`)
-    ).json()) as Record<string, unknown>;
+    const res = await fetch(`${server.url}${path}${sep}limit=1000${cursor ? `&cursor=${cursor}` : ''}`, {
+      headers: { authorization },
+    });
+    expect(res.status).toBe(200);
+    const r = (await res.json()) as Record<string, unknown>;
     out.push(...(r[key] as T[]));
     cursor = r.next as string | undefined;
   } while (cursor);
@@ -61,6 +68,7 @@ describe.each(STORE_KINDS)('SIGKILL mid-ingest on %s', (kind: StoreKind) => {
     };
     try {
       let server = await startServer(env);
+      const { ingestKey } = await serverAccounts(server);
       const acked = new Set<number>();
       let next = 0;
       let killed = false;
@@ -71,7 +79,7 @@ describe.each(STORE_KINDS)('SIGKILL mid-ingest on %s', (kind: StoreKind) => {
           try {
             const r = await fetch(`${server.url}/api/v1/events`, {
               method: 'POST',
-              headers: { 'content-type': 'application/x-ndjson' },
+              headers: { 'content-type': 'application/x-ndjson', authorization: ingestKey.bearer },
               body: batch(first),
             });
             if (r.status === 200) for (let i = 0; i < BATCH; i++) acked.add(first + i);
@@ -90,8 +98,11 @@ describe.each(STORE_KINDS)('SIGKILL mid-ingest on %s', (kind: StoreKind) => {
       server = await startServer(env);
       try {
         await caughtUp(server);
+        // The admin created at first start is still there; a new session after the restart.
+        const admin = await loginOver(server);
         const events = await pages<{ id: number; ecs: { host: { name: string } } }>(
           server,
+          admin,
           '/api/v1/events',
           'events',
         );
@@ -102,6 +113,7 @@ describe.each(STORE_KINDS)('SIGKILL mid-ingest on %s', (kind: StoreKind) => {
 
         const alerts = await pages<{ rule: { id: string }; vigil: { event_id: number } }>(
           server,
+          admin,
           `/api/v1/alerts?rule=${ENCODED_PS_RULE}`,
           'alerts',
         );

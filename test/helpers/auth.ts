@@ -5,7 +5,7 @@
  */
 import type { ServiceContext } from '../../src/service/vigil.js';
 
-export const ADMIN_PASSWORD = 'test-admin-password-0001';
+export const ADMIN_PASSWORD = 'test-root-password-0001';
 export const USER_PASSWORD = 'test-user-password-0002';
 
 /** Settings every test config gets unless it overrides them. */

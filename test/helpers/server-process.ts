@@ -1,9 +1,10 @@
 /**
  * Runs `vigil serve` from the built CLI as a child process, as a user would, and finds its ports
- * from the start-up line.
+ * from the start-up line; signs in over HTTP and creates API keys as a user would.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { ADMIN_PASSWORD, type ApiKeyCredential, TEST_AUTH_ENV } from './auth.js';
 import { ROOT } from './shared-data.js';
 
 export interface ServerProcess {
@@ -20,7 +21,9 @@ export interface ServerProcess {
 }
 
 /**
- * @param env - settings (VIGIL_DATA_DIR, DATABASE_URL, …); ports default to 0 (any free port)
+ * @param env - settings (VIGIL_DATA_DIR, DATABASE_URL, …); ports default to 0 (any free port), and
+ *   `TEST_AUTH_ENV` applies unless overridden (the admin's password is `ADMIN_PASSWORD`; rate
+ *   limits high enough that tests polling `/ready` are never throttled)
  * @throws Error with the server's stderr when it exits or does not start within 60 s
  */
 export function startServer(env: Record<string, string>): Promise<ServerProcess> {
@@ -31,6 +34,7 @@ export function startServer(env: Record<string, string>): Promise<ServerProcess>
       VIGIL_ES_PORT: '0',
       VIGIL_SYSLOG_PORT: '0',
       VIGIL_LOG_LEVEL: 'warn',
+      ...TEST_AUTH_ENV,
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -75,4 +79,72 @@ export function startServer(env: Record<string, string>): Promise<ServerProcess>
       });
     });
   });
+}
+
+/** What a running server gives a test client: the admin's `Authorization` value and an ingest key. */
+export interface ServerAccounts {
+  /** `Bearer <access token>` of the admin. */
+  readonly admin: string;
+  /** A key with `ingest:write` only. */
+  readonly ingestKey: ApiKeyCredential;
+}
+
+type Target = ServerProcess | string;
+const baseUrl = (t: Target): string => (typeof t === 'string' ? t : t.url).replace(/\/+$/, '');
+
+/**
+ * Signs in with the OAuth 2.0 password grant (`POST /api/v1/auth/token`, a form body as an OAuth
+ * client sends it).
+ * @returns `Bearer <access token>`
+ * @throws Error with the server's answer when the login is refused
+ */
+export async function loginOver(
+  server: Target,
+  username = 'admin',
+  password = ADMIN_PASSWORD,
+): Promise<string> {
+  const res = await fetch(`${baseUrl(server)}/api/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', username, password }).toString(),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`login of ${username} answered ${res.status}: ${text}`);
+  const body = JSON.parse(text) as { access_token: string; token_type: string };
+  return `${body.token_type} ${body.access_token}`;
+}
+
+/**
+ * Creates an API key through `POST /api/v1/api-keys`.
+ * @param authorization - a caller with `api-keys:write` (the admin)
+ * @returns its credential in every accepted form
+ */
+export async function createKeyOver(
+  server: Target,
+  authorization: string,
+  permissions: readonly string[],
+  name = 'test key',
+): Promise<ApiKeyCredential> {
+  const res = await fetch(`${baseUrl(server)}/api/v1/api-keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization },
+    body: JSON.stringify({ name, permissions }),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`creating API key ${name} answered ${res.status}: ${text}`);
+  const { key, encoded } = JSON.parse(text) as { key: string; encoded: string };
+  const i = key.indexOf(':');
+  return {
+    id: key.slice(0, i),
+    secret: key.slice(i + 1),
+    bearer: `Bearer ${key}`,
+    apiKey: `ApiKey ${encoded}`,
+    basic: `Basic ${encoded}`,
+  };
+}
+
+/** Signs the admin in and creates an ingest key (`ingest:write`). */
+export async function serverAccounts(server: Target): Promise<ServerAccounts> {
+  const admin = await loginOver(server);
+  return { admin, ingestKey: await createKeyOver(server, admin, ['ingest:write'], 'ingest') };
 }

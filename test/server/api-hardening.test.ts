@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../../src/server/app.js';
 import type { ServiceContext } from '../../src/service/vigil.js';
 import { notepad, deadLetterThatDecodes } from '../fixtures/service/events.js';
+import { seedAccounts, type TestAccounts } from '../helpers/auth.js';
 import { closeTestContext, detected, openTestContext, STORE_KINDS } from '../helpers/service.js';
 import { jsonCaller } from '../helpers/inject.js';
 
@@ -14,10 +15,20 @@ const JSONCT = { 'content-type': 'application/json' };
 describe.each(STORE_KINDS)('review: API on %s', (kind) => {
   let ctx: ServiceContext;
   let app: FastifyInstance;
-  const call = jsonCaller(() => app);
+  let accounts: TestAccounts;
+  /** An analyst searches, hunts and replays; a shipper's API key posts events. */
+  const call = jsonCaller(
+    () => app,
+    () => accounts.analyst,
+  );
+  const ingest = jsonCaller(
+    () => app,
+    () => accounts.ingestKey.bearer,
+  );
 
   beforeAll(async () => {
     ctx = await openTestContext(kind);
+    accounts = await seedAccounts(ctx);
     app = await buildApi(ctx);
   }, 60_000);
   afterAll(async () => {
@@ -38,7 +49,7 @@ describe.each(STORE_KINDS)('review: API on %s', (kind) => {
   });
 
   it('an event with a NUL character is stored (or dead-lettered), not a 500', async () => {
-    const r = await call(
+    const r = await ingest(
       'POST',
       '/api/v1/events',
       JSON.stringify({ message: 'a\u0000b', host: { name: 'N1' } }),
@@ -51,7 +62,7 @@ describe.each(STORE_KINDS)('review: API on %s', (kind) => {
     const good = JSON.stringify(notepad('GOOD-1', '2026-11-20T01:00:00Z'));
     const bad = JSON.stringify({ message: 'x\u0000y' });
     // Fill the writer so the next two submissions are coalesced into one COPY.
-    const filler = call(
+    const filler = ingest(
       'POST',
       '/api/v1/events',
       JSON.stringify([notepad('F', '2026-11-20T00:00:00Z')]),
@@ -59,8 +70,8 @@ describe.each(STORE_KINDS)('review: API on %s', (kind) => {
     );
     const [, g] = await Promise.all([
       filler,
-      call('POST', '/api/v1/events', good, JSONCT),
-      call('POST', '/api/v1/events', bad, JSONCT),
+      ingest('POST', '/api/v1/events', good, JSONCT),
+      ingest('POST', '/api/v1/events', bad, JSONCT),
     ]);
     expect(g.status).toBe(200);
   });

@@ -9,6 +9,7 @@ import {
   notepad,
   deadLetterThatDecodes,
 } from '../fixtures/service/events.js';
+import { seedAccounts, type TestAccounts } from '../helpers/auth.js';
 import { closeTestContext, detected, openTestContext, STORE_KINDS } from '../helpers/service.js';
 import { jsonCaller, type Json } from '../helpers/inject.js';
 
@@ -17,10 +18,20 @@ const ND = { 'content-type': 'application/x-ndjson' };
 describe.each(STORE_KINDS)('REST API on %s', (kind) => {
   let ctx: ServiceContext;
   let app: FastifyInstance;
-  const call = jsonCaller(() => app);
+  let accounts: TestAccounts;
+  /** An analyst reads and triages; a shipper's API key (`ingest:write` only) posts events. */
+  const call = jsonCaller(
+    () => app,
+    () => accounts.analyst,
+  );
+  const ingest = jsonCaller(
+    () => app,
+    () => accounts.ingestKey.bearer,
+  );
 
   beforeAll(async () => {
     ctx = await openTestContext(kind, { VIGIL_MAX_BODY_BYTES: '65536' });
+    accounts = await seedAccounts(ctx);
     app = await buildApi(ctx);
   }, 60_000);
   afterAll(async () => {
@@ -58,9 +69,51 @@ describe.each(STORE_KINDS)('REST API on %s', (kind) => {
     });
   });
 
+  describe('access', () => {
+    it('answers 401 with a Bearer challenge without credentials; health and docs stay public', async () => {
+      for (const [method, url] of [
+        ['GET', '/api/v1/alerts'],
+        ['GET', '/api/v1/events'],
+        ['POST', '/api/v1/events'],
+        ['GET', '/api/v1/rules'],
+        ['GET', '/api/v1/stats'],
+      ] as const) {
+        const r = await call(method, url, undefined, { authorization: '' });
+        expect(r.status, `${method} ${url}`).toBe(401);
+        expect(r.body).toMatchObject({ code: 'VIGIL_ERR_UNAUTHORIZED', status: 401 });
+        expect(r.headers['www-authenticate']).toBe('Bearer realm="vigil"');
+      }
+      expect((await call('GET', '/health', undefined, { authorization: '' })).status).toBe(200);
+      expect((await call('GET', '/openapi.json', undefined, { authorization: '' })).status).toBe(200);
+      const forged = await call('GET', '/api/v1/alerts', undefined, { authorization: 'Bearer not.a.jwt' });
+      expect(forged.status).toBe(401);
+    });
+
+    it('answers 403 without the permission: viewers read only, keys only ingest, analysts do not ingest', async () => {
+      const as = (authorization: string) => ({ authorization });
+      const viewer = as(accounts.viewer);
+      expect((await call('GET', '/api/v1/alerts', undefined, viewer)).status).toBe(200);
+      for (const [method, url, headers] of [
+        ['PATCH', '/api/v1/alerts/1', viewer],
+        ['POST', '/api/v1/rules', viewer],
+        ['POST', '/api/v1/events', viewer],
+        ['POST', '/api/v1/events', as(accounts.analyst)],
+        ['GET', '/api/v1/alerts', as(accounts.ingestKey.bearer)],
+        ['GET', '/api/v1/events', as(accounts.ingestKey.apiKey)],
+      ] as const) {
+        const r = await call(method, url, method === 'GET' ? undefined : {}, headers);
+        expect(r.status, `${method} ${url}`).toBe(403);
+        expect(r.body.code).toBe('VIGIL_ERR_FORBIDDEN');
+      }
+      // Basic is for ingest (log shippers) only.
+      const basic = await call('GET', '/api/v1/alerts', undefined, as(accounts.ingestKey.basic));
+      expect(basic.status).toBe(401);
+    });
+  });
+
   describe('POST /api/v1/events', () => {
     it('takes a JSON object, a JSON array and NDJSON', async () => {
-      const one = await call(
+      const one = await ingest(
         'POST',
         '/api/v1/events',
         JSON.stringify(notepad('H1', '2026-11-20T01:00:00Z')),
@@ -69,7 +122,7 @@ describe.each(STORE_KINDS)('REST API on %s', (kind) => {
         },
       );
       expect(one.body).toMatchObject({ accepted: 1, rejected: 0 });
-      const arr = await call(
+      const arr = await ingest(
         'POST',
         '/api/v1/events',
         JSON.stringify([notepad('H1', '2026-11-20T01:01:00Z'), notepad('H2', '2026-11-20T01:02:00Z')]),
@@ -81,7 +134,7 @@ describe.each(STORE_KINDS)('REST API on %s', (kind) => {
 
     it('keeps good NDJSON lines and reports bad ones with their line numbers as dead letters', async () => {
       const body = `${JSON.stringify(notepad('H3', '2026-11-20T01:03:00Z'))}\n{"broken": \n\n[1,2]\n`;
-      const r = await call('POST', '/api/v1/events', body, ND);
+      const r = await ingest('POST', '/api/v1/events', body, ND);
       expect(r.status).toBe(200);
       expect(r.body.accepted).toBe(1);
       expect(r.body.errors).toEqual([
@@ -96,14 +149,14 @@ describe.each(STORE_KINDS)('REST API on %s', (kind) => {
     });
 
     it('answers 400 for a JSON document that does not parse, 413 over the size limit, 415 for other types', async () => {
-      const bad = await call('POST', '/api/v1/events', '{"a":', { 'content-type': 'application/json' });
+      const bad = await ingest('POST', '/api/v1/events', '{"a":', { 'content-type': 'application/json' });
       expect(bad.status).toBe(400);
       expect(bad.body.code).toBe('VIGIL_ERR_INPUT_LINE');
-      const big = await call('POST', '/api/v1/events', `{"x":"${'a'.repeat(70_000)}"}`, ND);
+      const big = await ingest('POST', '/api/v1/events', `{"x":"${'a'.repeat(70_000)}"}`, ND);
       expect(big.status).toBe(413);
       expect(big.body.code).toBe('VIGIL_ERR_PAYLOAD_TOO_LARGE');
       expect(big.headers['content-type']).toContain('application/problem+json');
-      const xml = await call('POST', '/api/v1/events', '<e/>', { 'content-type': 'application/xml' });
+      const xml = await ingest('POST', '/api/v1/events', '<e/>', { 'content-type': 'application/xml' });
       expect(xml.status).toBe(415);
       expect(xml.body.code).toBe('VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE');
     });
@@ -113,7 +166,7 @@ describe.each(STORE_KINDS)('REST API on %s', (kind) => {
     let alertId: number;
 
     it('raises an alert for a matching event, with evidence and the match explanation', async () => {
-      const r = await call(
+      const r = await ingest(
         'POST',
         '/api/v1/events',
         ndjson([encodedPowerShell('WS-A', '2026-11-20T02:00:00Z')]),
@@ -139,8 +192,8 @@ describe.each(STORE_KINDS)('REST API on %s', (kind) => {
     });
 
     it('folds a repeat on the same entity within the window into the open alert', async () => {
-      await call('POST', '/api/v1/events', ndjson([encodedPowerShell('WS-A', '2026-11-20T02:10:00Z')]), ND);
-      await call('POST', '/api/v1/events', ndjson([encodedPowerShell('WS-B', '2026-11-20T02:10:00Z')]), ND);
+      await ingest('POST', '/api/v1/events', ndjson([encodedPowerShell('WS-A', '2026-11-20T02:10:00Z')]), ND);
+      await ingest('POST', '/api/v1/events', ndjson([encodedPowerShell('WS-B', '2026-11-20T02:10:00Z')]), ND);
       await detected(ctx);
       const a = (await call('GET', `/api/v1/alerts/${alertId}`)).body;
       expect(a.event_count).toBe(2);
@@ -172,7 +225,7 @@ describe.each(STORE_KINDS)('REST API on %s', (kind) => {
       expect(r.body.status).toBe('acknowledged');
       const a = (await call('GET', `/api/v1/alerts/${alertId}`)).body;
       expect(a.history).toEqual([
-        { at: expect.any(String), actor: 'local', status: 'acknowledged', comment: 'looking' },
+        { at: expect.any(String), actor: 'user:analyst', status: 'acknowledged', comment: 'looking' },
       ]);
       const audit = await ctx.database.db
         .selectFrom('audit_log')
@@ -180,6 +233,17 @@ describe.each(STORE_KINDS)('REST API on %s', (kind) => {
         .where('action', '=', 'alert.update')
         .execute();
       expect(audit.map((e) => e.target)).toContain(String(alertId));
+      const entry = audit.find((e) => e.target === String(alertId))!;
+      expect(entry).toMatchObject({
+        actor: 'user:analyst',
+        actor_ip: '127.0.0.1',
+        outcome: 'success',
+        before: { status: 'new' },
+        after: { status: 'acknowledged' },
+        details: { comment: 'looking' },
+        prev_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
       expect((await call('PATCH', '/api/v1/alerts/999999', { status: 'resolved' })).status).toBe(404);
       expect((await call('PATCH', `/api/v1/alerts/${alertId}`, { status: 'done' })).status).toBe(400);
     });
@@ -245,11 +309,11 @@ detection:
 
     it('applies an uploaded rule to new events without a restart, and a disabled rule stops matching', async () => {
       expect((await call('POST', '/api/v1/rules', RULE, YAML)).status).toBe(201);
-      await call('POST', '/api/v1/events', ndjson([notepad('WS-N', '2026-11-20T03:00:00Z')]), ND);
+      await ingest('POST', '/api/v1/events', ndjson([notepad('WS-N', '2026-11-20T03:00:00Z')]), ND);
       await detected(ctx);
       expect((await call('GET', `/api/v1/alerts?rule=${RULE_ID}&host=WS-N`)).body.alerts).toHaveLength(1);
       expect((await call('PATCH', `/api/v1/rules/${RULE_ID}`, { enabled: false })).body.enabled).toBe(false);
-      await call('POST', '/api/v1/events', ndjson([notepad('WS-M', '2026-11-20T03:01:00Z')]), ND);
+      await ingest('POST', '/api/v1/events', ndjson([notepad('WS-M', '2026-11-20T03:01:00Z')]), ND);
       await detected(ctx);
       expect((await call('GET', `/api/v1/alerts?rule=${RULE_ID}&host=WS-M`)).body.alerts).toHaveLength(0);
       await call('PATCH', `/api/v1/rules/${RULE_ID}`, { enabled: true });
@@ -266,7 +330,7 @@ filter:
 `;
       const f = await call('POST', '/api/v1/filters', FILTER, YAML);
       expect(f.status).toBe(201);
-      await call('POST', '/api/v1/events', ndjson([notepad('WS-KIOSK', '2026-11-20T04:00:00Z')]), ND);
+      await ingest('POST', '/api/v1/events', ndjson([notepad('WS-KIOSK', '2026-11-20T04:00:00Z')]), ND);
       await detected(ctx);
       expect((await call('GET', `/api/v1/alerts?rule=${RULE_ID}&host=WS-KIOSK`)).body.alerts).toHaveLength(0);
       expect((await call('GET', '/api/v1/filters')).body.filters.map((x: Json) => x.id)).toEqual([
@@ -274,7 +338,7 @@ filter:
       ]);
       const off = await call('PATCH', '/api/v1/filters/kiosk-notepad', { enabled: false });
       expect(off.body).toMatchObject({ id: 'kiosk-notepad', enabled: false });
-      await call('POST', '/api/v1/events', ndjson([notepad('WS-KIOSK', '2026-11-20T04:01:00Z')]), ND);
+      await ingest('POST', '/api/v1/events', ndjson([notepad('WS-KIOSK', '2026-11-20T04:01:00Z')]), ND);
       await detected(ctx);
       expect((await call('GET', `/api/v1/alerts?rule=${RULE_ID}&host=WS-KIOSK`)).body.alerts).toHaveLength(1);
     });

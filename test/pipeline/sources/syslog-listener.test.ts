@@ -5,21 +5,20 @@ import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSyslogListener } from '../../../src/pipeline/sources/syslog-listener.js';
-import type { ListenerContext, RunningListener } from '../../../src/service/listener.js';
+import type { RunningListener } from '../../../src/service/listener.js';
 import type { ServiceContext } from '../../../src/service/vigil.js';
 import { listAlerts } from '../../../src/store/alerts.js';
 import type { StoredEvent } from '../../../src/store/events.js';
-import { closeTestContext, detected, openTestContext, STORE_KINDS } from '../../helpers/service.js';
+import {
+  closeTestContext,
+  detected,
+  listenerContext,
+  openTestContext,
+  STORE_KINDS,
+} from '../../helpers/service.js';
 
 const run = promisify(execFile);
 const SSH_FAILED_PASSWORD = '16054032-2723-4c1e-bf16-580c2c927258';
-
-const listenerContext = (ctx: ServiceContext): ListenerContext => ({
-  ingest: ctx.ingest,
-  config: ctx.config,
-  log: ctx.log,
-  metrics: ctx.metrics,
-});
 
 let counter = 0;
 /** A marker unique to one test, to find its events in the shared store. */

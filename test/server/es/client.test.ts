@@ -1,13 +1,15 @@
 /**
- * The official Elasticsearch JavaScript client (v8) against the listener, on a real store.
+ * The official Elasticsearch JavaScript client (v8) against the listener, on a real store, with
+ * an API key as its `auth` (`apiKey`, or `username`/`password` for Basic).
  */
-import { Client } from '@elastic/elasticsearch';
+import { Client, errors } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEsListener } from '../../../src/server/es/listener.js';
 import type { RunningListener } from '../../../src/service/listener.js';
 import type { ServiceContext } from '../../../src/service/vigil.js';
 import { listAlerts } from '../../../src/store/alerts.js';
-import { closeTestContext, detected, openTestContext } from '../../helpers/service.js';
+import { type ApiKeyCredential, createKey } from '../../helpers/auth.js';
+import { closeTestContext, detected, listenerContext, openTestContext } from '../../helpers/service.js';
 
 const ENCODED_POWERSHELL_RULE = '2d0b67a4-e672-4f47-80d6-ea4886b6c27f';
 
@@ -60,16 +62,28 @@ describe('official @elastic/elasticsearch client (v8)', () => {
   let ctx: ServiceContext;
   let listener: RunningListener;
   let client: Client;
+  let key: ApiKeyCredential;
+  let node: string;
+  const others: Client[] = [];
+  /** A client as a user would configure one; closed after the suite. */
+  const clientWith = (options: ConstructorParameters<typeof Client>[0] = {}): Client => {
+    const c = new Client({ node, ...options });
+    others.push(c);
+    return c;
+  };
   beforeAll(async () => {
     ctx = await openTestContext('pglite');
-    listener = await startEsListener(
-      { ingest: ctx.ingest, config: ctx.config, log: ctx.log, metrics: ctx.metrics },
-      0,
-      '127.0.0.1',
-    );
-    client = new Client({ node: `http://127.0.0.1:${listener.ports.http}` });
+    key = await createKey(ctx, ['ingest:write'], 'es client');
+    listener = await startEsListener(listenerContext(ctx), 0, '127.0.0.1');
+    node = `http://127.0.0.1:${listener.ports.http}`;
+    // `auth.apiKey` takes the base64 of id:secret (what Kibana shows as "encoded").
+    client = new Client({
+      node,
+      auth: { apiKey: Buffer.from(`${key.id}:${key.secret}`).toString('base64') },
+    });
   }, 60_000);
   afterAll(async () => {
+    for (const c of others) await c.close();
     await client?.close();
     await listener?.close();
     if (ctx) await closeTestContext(ctx);
@@ -152,5 +166,41 @@ describe('official @elastic/elasticsearch client (v8)', () => {
     expect(hosts).toEqual(
       expect.arrayContaining(['WS-0.corp.example', 'WS-50.corp.example', 'WS-200.corp.example']),
     );
+  });
+
+  it('authenticates with auth {apiKey: {id, api_key}} and with username/password (Basic)', async () => {
+    const byParts = clientWith({ auth: { apiKey: { id: key.id, api_key: key.secret } } });
+    expect((await byParts.info()).version.number).toBe('8.17.0');
+    const basic = clientWith({ auth: { username: key.id, password: key.secret } });
+    const r = await basic.index({ index: 'basic-auth', document: { message: 'sent with Basic' } });
+    expect(r.result).toBe('created');
+    expect((await ctx.events.search({ text: 'sent with Basic', limit: 10 })).events).toHaveLength(1);
+  });
+
+  it('without credentials, with a key lacking ingest:write or a revoked one: security_exception', async () => {
+    const anonymous = clientWith();
+    const e401 = await anonymous.info().catch((err: unknown) => err);
+    expect(e401).toBeInstanceOf(errors.ResponseError);
+    expect((e401 as errors.ResponseError).statusCode).toBe(401);
+    expect((e401 as errors.ResponseError).body).toMatchObject({ error: { type: 'security_exception' } });
+    expect((e401 as errors.ResponseError).headers?.['www-authenticate']).toBe('Basic realm="vigil", ApiKey');
+
+    const reader = await createKey(ctx, ['events:read'], 'reader');
+    const e403 = await clientWith({ auth: { apiKey: { id: reader.id, api_key: reader.secret } } })
+      .bulk({ operations: [{ create: { _index: 'x' } }, { message: 'refused' }] })
+      .catch((err: unknown) => err);
+    expect((e403 as errors.ResponseError).statusCode).toBe(403);
+    expect((e403 as errors.ResponseError).body).toMatchObject({ error: { type: 'security_exception' } });
+
+    const revoked = await createKey(ctx, ['ingest:write'], 'revoked');
+    const shipper = clientWith({ auth: { username: revoked.id, password: revoked.secret } });
+    expect((await shipper.info()).tagline).toBe('You Know, for Search');
+    await ctx.auth.apiKeys.revoke(revoked.id, { name: 'user:admin', ip: null });
+    const after = await shipper.info().catch((err: unknown) => err);
+    expect((after as errors.ResponseError).statusCode).toBe(401);
+    expect((after as errors.ResponseError).body).toMatchObject({
+      error: { type: 'security_exception', reason: expect.stringMatching(/revoked/) },
+    });
+    expect((await ctx.events.search({ text: 'refused', limit: 10 })).events).toHaveLength(0);
   });
 });

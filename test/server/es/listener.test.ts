@@ -1,6 +1,7 @@
 /**
- * The Elasticsearch listener over real HTTP (fetch) on a real store: probes, Beats-style bulk,
- * per-item errors, limits. No mocks.
+ * The Elasticsearch listener over real HTTP (fetch) on a real store: Beats-style bulk, per-item
+ * errors, limits, and its credentials (API keys with `ingest:write`, as Elasticsearch's security
+ * layer asks). No mocks.
  */
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -9,7 +10,21 @@ import { startEsListener } from '../../../src/server/es/listener.js';
 import type { RunningListener } from '../../../src/service/listener.js';
 import type { ServiceContext } from '../../../src/service/vigil.js';
 import { listAlerts } from '../../../src/store/alerts.js';
-import { closeTestContext, detected, openTestContext, STORE_KINDS } from '../../helpers/service.js';
+import {
+  ADMIN_PASSWORD,
+  type ApiKeyCredential,
+  createKey,
+  login,
+  USER_PASSWORD,
+  seedAccounts,
+} from '../../helpers/auth.js';
+import {
+  closeTestContext,
+  detected,
+  listenerContext,
+  openTestContext,
+  STORE_KINDS,
+} from '../../helpers/service.js';
 
 const ENCODED_POWERSHELL_RULE = '2d0b67a4-e672-4f47-80d6-ea4886b6c27f';
 const FIXTURE = new URL('../../fixtures/winlogbeat/sysmon-process-create.ndjson', import.meta.url);
@@ -17,22 +32,23 @@ const BEATS_TYPE = 'application/vnd.elasticsearch+x-ndjson; compatible-with=8';
 const BEATS_ACCEPT = 'application/vnd.elasticsearch+json; compatible-with=8';
 
 async function start(ctx: ServiceContext): Promise<{ listener: RunningListener; url: string }> {
-  const listener = await startEsListener(
-    { ingest: ctx.ingest, config: ctx.config, log: ctx.log, metrics: ctx.metrics },
-    0,
-    '127.0.0.1',
-  );
+  const listener = await startEsListener(listenerContext(ctx), 0, '127.0.0.1');
   return { listener, url: `http://127.0.0.1:${listener.ports.http}` };
 }
 
 const ndjson = (values: readonly unknown[]) => values.map((v) => JSON.stringify(v)).join('\n') + '\n';
 
+/** What Elasticsearch's security layer answers without valid credentials. */
+const ES_CHALLENGE = 'Basic realm="vigil", ApiKey';
+
 describe.each(STORE_KINDS)('Elasticsearch listener on %s', (kind) => {
   let ctx: ServiceContext;
   let listener: RunningListener;
   let url: string;
+  let key: ApiKeyCredential;
   beforeAll(async () => {
     ctx = await openTestContext(kind);
+    key = (await seedAccounts(ctx)).ingestKey;
     ({ listener, url } = await start(ctx));
   }, 60_000);
   afterAll(async () => {
@@ -45,7 +61,13 @@ describe.each(STORE_KINDS)('Elasticsearch listener on %s', (kind) => {
     const body = docs.map((d) => `{"create":{"_index":"winlogbeat-8.17.0"}}\n${d}\n`).join('');
     const res = await fetch(`${url}/_bulk?filter_path=errors,items.*.error,items.*.status`, {
       method: 'POST',
-      headers: { 'content-type': BEATS_TYPE, accept: BEATS_ACCEPT, 'content-encoding': 'gzip' },
+      // Beats' `output.elasticsearch.api_key: id:secret` sends `ApiKey base64(id:secret)`.
+      headers: {
+        'content-type': BEATS_TYPE,
+        accept: BEATS_ACCEPT,
+        'content-encoding': 'gzip',
+        authorization: key.apiKey,
+      },
       body: gzipSync(body),
     });
     expect(res.status).toBe(200);
@@ -75,7 +97,7 @@ describe.each(STORE_KINDS)('Elasticsearch listener on %s', (kind) => {
       '{"delete":{"_index":"app","_id":"a-1"}}\n';
     const res = await fetch(`${url}/app/_bulk`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson' },
+      headers: { 'content-type': 'application/x-ndjson', authorization: key.bearer },
       body,
     });
     expect(res.status).toBe(200);
@@ -96,14 +118,14 @@ describe.each(STORE_KINDS)('Elasticsearch listener on %s', (kind) => {
   it('accepts single documents (index API)', async () => {
     const res = await fetch(`${url}/rsyslog/_doc`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: key.basic },
       body: '{\n  "message": "single",\n  "host": {"name": "h2"}\n}',
     });
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ _index: 'rsyslog', result: 'created', _version: 1 });
     const bad = await fetch(`${url}/rsyslog/_doc/x1`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: key.basic },
       body: '[1]',
     });
     expect(bad.status).toBe(400);
@@ -122,7 +144,7 @@ describe.each(STORE_KINDS)('Elasticsearch listener on %s', (kind) => {
     const pending = ctx.ingest.ingestJson(filler, 'http'); // queued synchronously; the writer is now busy
     const res = await fetch(`${url}/_bulk`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson' },
+      headers: { 'content-type': 'application/x-ndjson', authorization: key.apiKey },
       body: ndjson([{ index: {} }, { a: 1 }]),
     });
     await pending;
@@ -136,9 +158,10 @@ describe.each(STORE_KINDS)('Elasticsearch listener on %s', (kind) => {
   });
   it("ignores Fluent Bit's _type, and answers a corrupt gzip body with an ES 400", async () => {
     const body = ndjson([{ index: { _index: 'fluent-bit', _type: '_doc' } }, { log: 'from fluent bit' }]);
+    // Fluent Bit's `HTTP_User` and `HTTP_Passwd` (Basic) carry the key's id and secret.
     const ok = await fetch(`${url}/_bulk`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson' },
+      headers: { 'content-type': 'application/x-ndjson', authorization: key.basic },
       body,
     });
     expect(await ok.json()).toMatchObject({
@@ -147,7 +170,11 @@ describe.each(STORE_KINDS)('Elasticsearch listener on %s', (kind) => {
     });
     const bad = await fetch(`${url}/_bulk`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+      headers: {
+        'content-type': 'application/x-ndjson',
+        'content-encoding': 'gzip',
+        authorization: key.basic,
+      },
       body: 'not gzip at all',
     });
     expect(bad.status).toBe(400);
@@ -158,7 +185,7 @@ describe.each(STORE_KINDS)('Elasticsearch listener on %s', (kind) => {
   it('answers an empty bulk with 400 and an ES error body', async () => {
     const res = await fetch(`${url}/_bulk`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: key.bearer },
       body: '\n',
     });
     expect(res.status).toBe(400);
@@ -167,14 +194,113 @@ describe.each(STORE_KINDS)('Elasticsearch listener on %s', (kind) => {
       status: 400,
     });
   });
+
+  describe('credentials', () => {
+    const bulkBody = (marker: string) => ndjson([{ create: {} }, { message: marker }]);
+    const stored = async (marker: string) =>
+      (await ctx.events.search({ text: marker, limit: 100 })).events.length;
+    const bulk = (marker: string, authorization?: string) =>
+      fetch(`${url}/_bulk`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-ndjson',
+          ...(authorization !== undefined ? { authorization } : {}),
+        },
+        body: bulkBody(marker),
+      });
+
+    async function expectSecurityException(res: Response, status: 401 | 403, reason: RegExp) {
+      expect(res.status).toBe(status);
+      expect(res.headers.get('x-elastic-product')).toBe('Elasticsearch');
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      if (status === 401) expect(res.headers.get('www-authenticate')).toBe(ES_CHALLENGE);
+      else expect(res.headers.get('www-authenticate')).toBeNull();
+      expect(await res.json()).toEqual({
+        error: {
+          root_cause: [{ type: 'security_exception', reason: expect.stringMatching(reason) }],
+          type: 'security_exception',
+          reason: expect.stringMatching(reason),
+        },
+        status,
+      });
+    }
+
+    it('answers 401 security_exception with WWW-Authenticate without credentials, storing nothing', async () => {
+      await expectSecurityException(await bulk('no-credentials'), 401, /authentication required/);
+      const single = await fetch(`${url}/app/_doc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"message":"no-credentials"}',
+      });
+      await expectSecurityException(single, 401, /authentication required/);
+      await expectSecurityException(await fetch(`${url}/`), 401, /authentication required/);
+      expect(await stored('no-credentials')).toBe(0);
+    });
+
+    it('answers 401 for a wrong secret, an unknown key, a malformed or unsupported header', async () => {
+      const wrong = Buffer.from(`${key.id}:${'x'.repeat(key.secret.length)}`).toString('base64');
+      await expectSecurityException(await bulk('bad-credentials', `ApiKey ${wrong}`), 401, /invalid API key/);
+      await expectSecurityException(
+        await bulk('bad-credentials', `Basic ${Buffer.from(`nokey:${key.secret}`).toString('base64')}`),
+        401,
+        /invalid API key/,
+      );
+      await expectSecurityException(
+        await bulk('bad-credentials', `ApiKey ${Buffer.from(key.id).toString('base64')}`),
+        401,
+        /malformed API key/,
+      );
+      await expectSecurityException(await bulk('bad-credentials', 'Digest x=1'), 401, /unsupported/);
+      // A user's name and password are not an API key, even the admin's.
+      const admin = Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
+      await expectSecurityException(await bulk('bad-credentials', `Basic ${admin}`), 401, /invalid API key/);
+      expect(await stored('bad-credentials')).toBe(0);
+    });
+
+    it('answers 403 security_exception for a key or user without ingest:write', async () => {
+      const reader = await createKey(ctx, ['events:read', 'alerts:read'], 'reader');
+      for (const authorization of [reader.apiKey, reader.basic, reader.bearer])
+        await expectSecurityException(await bulk('no-permission', authorization), 403, /ingest:write/);
+      // The probes want it too.
+      await expectSecurityException(
+        await fetch(`${url}/`, { headers: { authorization: reader.apiKey } }),
+        403,
+        /ingest:write/,
+      );
+      // An analyst's access token: a valid credential, without the permission.
+      const analyst = await login(ctx, 'analyst', USER_PASSWORD);
+      await expectSecurityException(await bulk('no-permission', analyst), 403, /ingest:write/);
+      expect(await stored('no-permission')).toBe(0);
+    });
+
+    it('accepts the key in each form, and answers 401 once it is revoked', async () => {
+      const k = await createKey(ctx, ['ingest:write'], 'to revoke');
+      for (const [n, authorization] of [k.apiKey, k.basic, k.bearer].entries())
+        expect((await bulk(`before-revoke-${n}`, authorization)).status).toBe(200);
+      expect(await stored('before-revoke-')).toBe(3);
+      await ctx.auth.apiKeys.revoke(k.id, { name: 'user:admin', ip: null });
+      for (const authorization of [k.apiKey, k.basic, k.bearer])
+        await expectSecurityException(await bulk('after-revoke', authorization), 401, /revoked/);
+      await expectSecurityException(
+        await fetch(`${url}/`, { method: 'GET', headers: { authorization: k.apiKey } }),
+        401,
+        /revoked/,
+      );
+      expect(await stored('after-revoke')).toBe(0);
+      // Other keys are unaffected.
+      expect((await bulk('other-key', key.apiKey)).status).toBe(200);
+    });
+  });
 });
 
 describe('Elasticsearch listener body limit', () => {
   let ctx: ServiceContext;
   let listener: RunningListener;
   let url: string;
+  let key: ApiKeyCredential;
   beforeAll(async () => {
     ctx = await openTestContext('pglite', { VIGIL_MAX_BODY_BYTES: '2048' });
+    key = await createKey(ctx, ['ingest:write']);
     ({ listener, url } = await start(ctx));
   }, 60_000);
   afterAll(async () => {
@@ -190,10 +316,17 @@ describe('Elasticsearch listener body limit', () => {
     const gz = gzipSync(big);
     expect(big.length).toBeGreaterThan(2048);
     expect(gz.length).toBeLessThan(2048);
-    const plain: RequestInit = { body: big, headers: { 'content-type': 'application/x-ndjson' } };
+    const plain: RequestInit = {
+      body: big,
+      headers: { 'content-type': 'application/x-ndjson', authorization: key.apiKey },
+    };
     const zipped: RequestInit = {
       body: gz,
-      headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+      headers: {
+        'content-type': 'application/x-ndjson',
+        'content-encoding': 'gzip',
+        authorization: key.apiKey,
+      },
     };
     for (const init of [plain, zipped]) {
       const res = await fetch(`${url}/_bulk`, { method: 'POST', ...init });
@@ -207,9 +340,51 @@ describe('Elasticsearch listener body limit', () => {
     expect(await ctx.events.lastId()).toBe(0);
     const small = await fetch(`${url}/_bulk`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson' },
+      headers: { 'content-type': 'application/x-ndjson', authorization: key.apiKey },
       body: ndjson([{ index: {} }, { message: 'ok' }]),
     });
     expect(small.status).toBe(200);
+  });
+});
+
+describe('Elasticsearch listener ingest rate limit (VIGIL_INGEST_RATE_LIMIT)', () => {
+  let ctx: ServiceContext;
+  let listener: RunningListener;
+  let url: string;
+  beforeAll(async () => {
+    ctx = await openTestContext('pglite', { VIGIL_INGEST_RATE_LIMIT: '5' });
+    ({ listener, url } = await start(ctx));
+  }, 60_000);
+  afterAll(async () => {
+    await listener?.close();
+    if (ctx) await closeTestContext(ctx);
+  });
+
+  const docs = (n: number, tag: string) =>
+    ndjson(Array.from({ length: 2 * n }, (_, i) => (i % 2 === 0 ? { create: {} } : { message: tag })));
+
+  it("answers 429 es_rejected_execution_exception with Retry-After past the key's events/s", async () => {
+    const a = await createKey(ctx, ['ingest:write'], 'a');
+    const b = await createKey(ctx, ['ingest:write'], 'b');
+    const post = (body: string, authorization: string) =>
+      fetch(`${url}/_bulk`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', authorization },
+        body,
+      });
+    expect((await post(docs(5, 'within'), a.apiKey)).status).toBe(200);
+    const over = await post(docs(1, 'over'), a.apiKey);
+    expect(over.status).toBe(429);
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(over.headers.get('x-elastic-product')).toBe('Elasticsearch');
+    expect(await over.json()).toMatchObject({
+      status: 429,
+      error: { type: 'es_rejected_execution_exception', reason: expect.stringMatching(/5 events\/s/) },
+    });
+    // The budget is per key.
+    expect((await post(docs(5, 'other key'), b.apiKey)).status).toBe(200);
+    const stored = await ctx.events.readAfter(0, 100);
+    expect(stored.filter((e) => e.original.includes('"over"'))).toHaveLength(0);
+    expect(stored).toHaveLength(10);
   });
 });

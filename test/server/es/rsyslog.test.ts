@@ -1,5 +1,6 @@
 /**
- * rsyslog's `omelasticsearch` output (a real rsyslogd) sending to the listener in bulk mode.
+ * rsyslog's `omelasticsearch` output (a real rsyslogd) sending to the listener in bulk mode, with
+ * an API key as its `uid`/`pwd` (HTTP Basic).
  * Needs the Debian packages `rsyslog` and `rsyslog-elasticsearch`; without them the test is
  * skipped, except under `CI=true`, where it fails.
  */
@@ -11,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEsListener } from '../../../src/server/es/listener.js';
 import type { RunningListener } from '../../../src/service/listener.js';
 import type { ServiceContext } from '../../../src/service/vigil.js';
-import { closeTestContext, openTestContext } from '../../helpers/service.js';
+import { type ApiKeyCredential, createKey } from '../../helpers/auth.js';
+import { closeTestContext, listenerContext, openTestContext } from '../../helpers/service.js';
 
 const RSYSLOGD = ['/usr/sbin/rsyslogd', '/sbin/rsyslogd', '/usr/local/sbin/rsyslogd'].find(
   (p) => spawnSync(p, ['-v']).status === 0,
@@ -45,7 +47,7 @@ const LINES = [
   'app: third line',
 ];
 
-function config(dir: string, port: number): string {
+function config(dir: string, port: number, key: ApiKeyCredential): string {
   const q = (s: string) => JSON.stringify(s);
   return [
     `global(workDirectory=${q(dir)})`,
@@ -61,6 +63,8 @@ function config(dir: string, port: number): string {
     '}',
     `input(type="imfile" File=${q(join(dir, 'input.log'))} Tag="app:" freshStartTail="off")`,
     `action(type="omelasticsearch" server="127.0.0.1" serverport="${port}" template="vigil"`,
+    // The API key's id and secret as user and password: omelasticsearch sends them as Basic.
+    `  uid=${q(key.id)} pwd=${q(key.secret)}`,
     '  searchIndex="rsyslog" esVersion.major="8" bulkmode="on"',
     `  errorFile=${q(join(dir, 'es-errors.json'))} action.resumeRetryCount="-1" action.resumeInterval="1")`,
     '',
@@ -71,15 +75,13 @@ describe.skipIf(!available)('rsyslog omelasticsearch', () => {
   let ctx: ServiceContext;
   let listener: RunningListener;
   let dir: string;
+  let key: ApiKeyCredential;
   let rsyslogd: ChildProcess | undefined;
   const stderr: string[] = [];
   beforeAll(async () => {
     ctx = await openTestContext('pglite');
-    listener = await startEsListener(
-      { ingest: ctx.ingest, config: ctx.config, log: ctx.log, metrics: ctx.metrics },
-      0,
-      '127.0.0.1',
-    );
+    key = await createKey(ctx, ['ingest:write'], 'rsyslog');
+    listener = await startEsListener(listenerContext(ctx), 0, '127.0.0.1');
     dir = mkdtempSync(join(tmpdir(), 'vigil-rsyslog-'));
   }, 60_000);
   afterAll(async () => {
@@ -95,7 +97,7 @@ describe.skipIf(!available)('rsyslog omelasticsearch', () => {
 
   it('stores the lines rsyslogd sends in bulk mode', async () => {
     writeFileSync(join(dir, 'input.log'), LINES.join('\n') + '\n');
-    writeFileSync(join(dir, 'rsyslog.conf'), config(dir, listener.ports.http!));
+    writeFileSync(join(dir, 'rsyslog.conf'), config(dir, listener.ports.http!, key));
     rsyslogd = spawn(RSYSLOGD!, ['-n', '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'rsyslogd.pid')], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -1,6 +1,6 @@
 /**
  * syslog-ng's `elasticsearch-http()` destination (a real syslog-ng) forwarding JSON lines from a
- * file to the listener's `_bulk`. Needs `syslog-ng-core`, `syslog-ng-scl` and `syslog-ng-mod-http`:
+ * file to the listener's `_bulk`, with an API key as its `user()`/`password()` (HTTP Basic). Needs `syslog-ng-core`, `syslog-ng-scl` and `syslog-ng-mod-http`:
  * installed at `/`, or unpacked (`dpkg -x`) under `VIGIL_TEST_SYSLOG_NG_ROOT` (Debian's syslog-ng
  * and rsyslog packages conflict, so both cannot be installed with apt). Skipped without them,
  * except under `CI=true`, where it fails.
@@ -14,7 +14,8 @@ import { startEsListener } from '../../../src/server/es/listener.js';
 import type { RunningListener } from '../../../src/service/listener.js';
 import type { ServiceContext } from '../../../src/service/vigil.js';
 import { listAlerts } from '../../../src/store/alerts.js';
-import { closeTestContext, detected, openTestContext } from '../../helpers/service.js';
+import { createKey } from '../../helpers/auth.js';
+import { closeTestContext, detected, listenerContext, openTestContext } from '../../helpers/service.js';
 
 const ENCODED_POWERSHELL_RULE = '2d0b67a4-e672-4f47-80d6-ea4886b6c27f';
 const FIXTURE = new URL('../../fixtures/winlogbeat/sysmon-process-create.ndjson', import.meta.url);
@@ -27,7 +28,13 @@ interface SyslogNg {
   readonly scl: string;
 }
 
-function destination(scl: string, version: string, port: number, input: string): string {
+function destination(
+  scl: string,
+  version: string,
+  port: number,
+  input: string,
+  credentials: { user: string; password: string },
+): string {
   return [
     `@version: ${version}`,
     `@include ${JSON.stringify(scl)}`,
@@ -37,6 +44,8 @@ function destination(scl: string, version: string, port: number, input: string):
     '  elasticsearch-http(',
     `    url("http://127.0.0.1:${port}/_bulk")`,
     '    index("syslog-ng") type("") batch-timeout(200)',
+    // The API key's id and secret: the http destination sends them as Basic.
+    `    user(${JSON.stringify(credentials.user)}) password(${JSON.stringify(credentials.password)})`,
     // The lines already are JSON documents: send each unchanged.
     '    template("${MESSAGE}")',
     '  );',
@@ -63,7 +72,10 @@ function findSyslogNg(): SyslogNg | undefined {
     const args = [`--module-path=${join(lib, version)}`];
     const dir = mkdtempSync(join(tmpdir(), 'vigil-syslog-ng-check-'));
     try {
-      writeFileSync(join(dir, 'check.conf'), destination(scl, version, 9200, join(dir, 'in.log')));
+      writeFileSync(
+        join(dir, 'check.conf'),
+        destination(scl, version, 9200, join(dir, 'in.log'), { user: 'id', password: 'secret' }),
+      );
       const r = spawnSync(bin, [...args, '--syntax-only', '-f', join(dir, 'check.conf')], { env });
       if (r.status === 0) return { bin, version, env, args, scl };
     } finally {
@@ -87,13 +99,12 @@ describe.skipIf(!syslogNg)('syslog-ng elasticsearch-http()', () => {
   let dir: string;
   let child: ChildProcess | undefined;
   const output: string[] = [];
+  let credentials: { user: string; password: string };
   beforeAll(async () => {
     ctx = await openTestContext('pglite');
-    listener = await startEsListener(
-      { ingest: ctx.ingest, config: ctx.config, log: ctx.log, metrics: ctx.metrics },
-      0,
-      '127.0.0.1',
-    );
+    const key = await createKey(ctx, ['ingest:write'], 'syslog-ng');
+    credentials = { user: key.id, password: key.secret };
+    listener = await startEsListener(listenerContext(ctx), 0, '127.0.0.1');
     dir = mkdtempSync(join(tmpdir(), 'vigil-syslog-ng-'));
   }, 60_000);
   afterAll(async () => {
@@ -113,7 +124,7 @@ describe.skipIf(!syslogNg)('syslog-ng elasticsearch-http()', () => {
     writeFileSync(join(dir, 'input.log'), docs.join('\n') + '\n');
     writeFileSync(
       join(dir, 'syslog-ng.conf'),
-      destination(scl, version, listener.ports.http!, join(dir, 'input.log')),
+      destination(scl, version, listener.ports.http!, join(dir, 'input.log'), credentials),
     );
     child = spawn(
       bin,
