@@ -98,7 +98,9 @@ describe('OpenID Connect sign-in against oidc-provider (code flow + PKCE, OIDC C
     const start = await oidc.start();
     const callback = await browserLogin(start.url, 'alice');
     const tampered = new URL(callback);
-    tampered.searchParams.set('state', `${start.state.slice(0, -1)}A`);
+    // Change the last character (to one it is not: a state ending in 'A' made this test pass by luck 1 in 64).
+    const last = start.state.endsWith('A') ? 'B' : 'A';
+    tampered.searchParams.set('state', `${start.state.slice(0, -1)}${last}`);
     expect(await codeOf(oidc.finish(tampered, start))).toBe(ErrorCodes.OIDC_STATE.code);
     expect(await codeOf(oidc.finish(callback, { ...start, state: 'other-login' }))).toBe(
       ErrorCodes.OIDC_STATE.code,
