@@ -165,18 +165,7 @@ export async function verifyAuditChain(db: Db): Promise<AuditVerification> {
     if (id !== expectedId) report({ id, reason: 'gap', expected: String(expectedId), found: String(id) });
     else if (r.prev_hash !== previous)
       report({ id, reason: 'prev_hash_mismatch', expected: previous, found: r.prev_hash });
-    const recomputed = auditHash(r.prev_hash, {
-      id,
-      at: r.at.toISOString(),
-      actor: r.actor,
-      actor_ip: r.actor_ip,
-      action: r.action,
-      target: r.target,
-      outcome: r.outcome,
-      before: r.before,
-      after: r.after,
-      details: r.details,
-    });
+    const recomputed = auditHash(r.prev_hash, toRecord(r));
     if (recomputed !== r.hash) report({ id, reason: 'hash_mismatch', expected: recomputed, found: r.hash });
     expectedId = id + 1;
     previous = r.hash;

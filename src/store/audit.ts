@@ -102,9 +102,3 @@ export interface AuditRecord {
   readonly prev_hash: string;
   readonly hash: string;
 }
-
-/** Newest first. */
-export async function listAudit(db: Kysely<DatabaseSchema>, limit: number): Promise<AuditRecord[]> {
-  const rows = await db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(limit).execute();
-  return rows.map((r) => ({ ...r, id: Number(r.id), at: r.at.toISOString() }));
-}

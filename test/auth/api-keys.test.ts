@@ -11,7 +11,6 @@ import type { ServiceContext } from '../../src/service/vigil.js';
 import { seedAccounts, type TestAccounts } from '../helpers/auth.js';
 import {
   callAs,
-  forgetRedisRevocations,
   mainDatabase,
   openContextOn,
   REDIS_TEST_URL,
@@ -19,6 +18,8 @@ import {
   type TestClock,
   testClock,
   type TestDatabase,
+  twoInstances,
+  type TwoInstances,
 } from '../helpers/auth-attacks.js';
 import type { JsonResponse } from '../helpers/inject.js';
 import { closeTestContext, STORE_KINDS } from '../helpers/service.js';
@@ -265,30 +266,20 @@ describe.each(STORE_KINDS)('API keys on %s', (kind) => {
 });
 
 describe.runIf(STORE_KINDS.includes('postgres'))('API key revocation across instances on PostgreSQL', () => {
-  let db: TestDatabase;
+  let two: TwoInstances;
   let clockB: TestClock;
-  let a: ServiceContext;
-  let b: ServiceContext;
   let appA: FastifyInstance;
   let appB: FastifyInstance;
   let admin: string;
 
   beforeAll(async () => {
-    db = await mainDatabase('postgres');
     clockB = testClock();
-    a = await openContextOn(db);
-    b = await openContextOn(db, {}, clockB.now);
-    appA = await buildApi(a);
-    appB = await buildApi(b);
-    admin = (await seedAccounts(a)).admin;
+    two = await twoInstances({}, clockB.now);
+    ({ appA, appB, admin } = two);
   }, 60_000);
 
   afterAll(async () => {
-    await appA?.close();
-    await appB?.close();
-    if (a) await closeTestContext(a);
-    if (b) await closeTestContext(b);
-    await db?.drop();
+    await two?.close();
   });
 
   it('without Redis, B refuses a key revoked on A once its 30 s key cache expires', async () => {
@@ -308,29 +299,18 @@ describe.runIf(STORE_KINDS.includes('postgres'))('API key revocation across inst
 describe.runIf(REDIS && STORE_KINDS.includes('postgres'))(
   'API key revocation across instances with Redis',
   () => {
-    let db: TestDatabase;
-    let a: ServiceContext;
-    let b: ServiceContext;
+    let two: TwoInstances;
     let appA: FastifyInstance;
     let appB: FastifyInstance;
     let admin: string;
 
     beforeAll(async () => {
-      db = await mainDatabase('postgres');
-      a = await openContextOn(db, { REDIS_URL: REDIS_TEST_URL });
-      b = await openContextOn(db, { REDIS_URL: REDIS_TEST_URL });
-      appA = await buildApi(a);
-      appB = await buildApi(b);
-      admin = (await seedAccounts(a)).admin;
+      two = await twoInstances({ REDIS_URL: REDIS_TEST_URL });
+      ({ appA, appB, admin } = two);
     }, 60_000);
 
     afterAll(async () => {
-      if (a) await forgetRedisRevocations(a);
-      await appA?.close();
-      await appB?.close();
-      if (a) await closeTestContext(a);
-      if (b) await closeTestContext(b);
-      await db?.drop();
+      await two?.close();
     });
 
     it('a key revoked on A is refused by B at once (B had it cached)', async () => {

@@ -13,14 +13,13 @@ import { createKey, login, seedAccounts, type TestAccounts, USER_PASSWORD } from
 import {
   callAs,
   createUser,
-  mainDatabase,
-  openContextOn,
   randomIp,
   REDIS_TEST_URL,
   redisAvailable,
-  type TestDatabase,
   tokenRequest,
   uniqueName,
+  twoInstances,
+  type TwoInstances,
 } from '../helpers/auth-attacks.js';
 import type { JsonResponse } from '../helpers/inject.js';
 import { closeTestContext, openTestContext, STORE_KINDS } from '../helpers/service.js';
@@ -261,28 +260,19 @@ describe.each(STORE_KINDS)('limits and HTTP hardening on %s', (kind) => {
 describe.runIf(REDIS && STORE_KINDS.includes('postgres'))(
   'limits shared by two instances through Redis',
   () => {
-    let db: TestDatabase;
+    let two: TwoInstances;
     let a: ServiceContext;
     let b: ServiceContext;
     let appA: FastifyInstance;
     let appB: FastifyInstance;
 
     beforeAll(async () => {
-      db = await mainDatabase('postgres');
-      const env = { ...ENV, REDIS_URL: REDIS_TEST_URL };
-      a = await openContextOn(db, env);
-      b = await openContextOn(db, env);
-      appA = await buildApi(a);
-      appB = await buildApi(b);
-      await seedAccounts(a);
+      two = await twoInstances({ ...ENV, REDIS_URL: REDIS_TEST_URL });
+      ({ a, b, appA, appB } = two);
     }, 60_000);
 
     afterAll(async () => {
-      await appA?.close();
-      await appB?.close();
-      if (a) await closeTestContext(a);
-      if (b) await closeTestContext(b);
-      await db?.drop();
+      await two?.close();
     });
 
     it('the API limit: 3 requests on A and 2 on B use the budget of 5; the next is 429 on both', async () => {

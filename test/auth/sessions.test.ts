@@ -13,8 +13,6 @@ import {
   callAs,
   createUser,
   durableDatabase,
-  forgetRedisRevocations,
-  mainDatabase,
   openContextOn,
   randomIp,
   REDIS_TEST_URL,
@@ -22,6 +20,8 @@ import {
   type TestDatabase,
   tokenRequest,
   uniqueName,
+  twoInstances,
+  type TwoInstances,
 } from '../helpers/auth-attacks.js';
 import type { JsonResponse } from '../helpers/inject.js';
 import { closeTestContext, openTestContext, STORE_KINDS } from '../helpers/service.js';
@@ -323,7 +323,7 @@ describe.each(STORE_KINDS)('sessions and logins on %s', (kind) => {
 describe.runIf(REDIS && STORE_KINDS.includes('postgres'))(
   'two instances on one PostgreSQL database sharing Redis',
   () => {
-    let db: TestDatabase;
+    let two: TwoInstances;
     let a: ServiceContext;
     let b: ServiceContext;
     let appA: FastifyInstance;
@@ -331,21 +331,12 @@ describe.runIf(REDIS && STORE_KINDS.includes('postgres'))(
     let admin: string;
 
     beforeAll(async () => {
-      db = await mainDatabase('postgres');
-      a = await openContextOn(db, { ...ENV, REDIS_URL: REDIS_TEST_URL });
-      b = await openContextOn(db, { ...ENV, REDIS_URL: REDIS_TEST_URL });
-      appA = await buildApi(a);
-      appB = await buildApi(b);
-      admin = (await seedAccounts(a)).admin;
+      two = await twoInstances({ ...ENV, REDIS_URL: REDIS_TEST_URL });
+      ({ a, b, appA, appB, admin } = two);
     }, 60_000);
 
     afterAll(async () => {
-      if (a) await forgetRedisRevocations(a);
-      await appA?.close();
-      await appB?.close();
-      if (a) await closeTestContext(a);
-      if (b) await closeTestContext(b);
-      await db?.drop();
+      await two?.close();
     });
 
     it('both instances use Redis', () => {

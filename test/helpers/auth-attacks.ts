@@ -13,11 +13,12 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { type CryptoKey, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import pino from 'pino';
+import { buildApi } from '../../src/server/app.js';
 import { createServiceContext, type ServiceContext } from '../../src/service/vigil.js';
 import { type DatabaseTarget, openDatabase } from '../../src/store/database.js';
-import { USER_PASSWORD } from './auth.js';
+import { seedAccounts, USER_PASSWORD } from './auth.js';
 import type { Json, JsonResponse } from './inject.js';
-import { freshPostgres, type StoreKind, testConfig } from './service.js';
+import { closeTestContext, freshPostgres, type StoreKind, testConfig } from './service.js';
 
 /** A Redis database of its own (7) so the tests never touch another user's keys. */
 export const REDIS_TEST_URL = process.env.VIGIL_TEST_REDIS ?? 'redis://127.0.0.1:6379/7';
@@ -295,4 +296,48 @@ export async function forgetRedisRevocations(ctx: ServiceContext): Promise<void>
   if (!ctx.redis) return;
   const rows = await ctx.database.db.selectFrom('revocations').select(['kind', 'id']).execute();
   for (const r of rows) await ctx.redis.del(`vigil:revoked:${r.kind}:${r.id}`);
+}
+
+/** Two service instances (contexts and apps) on one fresh PostgreSQL database, as in production. */
+export interface TwoInstances {
+  readonly a: ServiceContext;
+  readonly b: ServiceContext;
+  readonly appA: FastifyInstance;
+  readonly appB: FastifyInstance;
+  /** `Bearer <admin access token>`, from instance A. */
+  readonly admin: string;
+  /** Forgets Vigil's Redis revocations, closes both instances and drops the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens two instances sharing one PostgreSQL database (and Redis when `env.REDIS_URL` is set),
+ * with the test accounts seeded through A.
+ * @param nowB - B's clock (to move its caches' time)
+ */
+export async function twoInstances(
+  env: Record<string, string> = {},
+  nowB?: () => Date,
+): Promise<TwoInstances> {
+  const db = await mainDatabase('postgres');
+  const a = await openContextOn(db, env);
+  const b = await openContextOn(db, env, nowB);
+  const appA = await buildApi(a);
+  const appB = await buildApi(b);
+  const admin = (await seedAccounts(a)).admin;
+  return {
+    a,
+    b,
+    appA,
+    appB,
+    admin,
+    async close() {
+      await forgetRedisRevocations(a);
+      await appA.close();
+      await appB.close();
+      await closeTestContext(a);
+      await closeTestContext(b);
+      await db.drop();
+    },
+  };
 }
