@@ -10,7 +10,9 @@ import { alertMatch } from '../alerts/match.js';
 import type { RuleService } from '../rules/service.js';
 import { type AlertChange, type AlertMatch, recordMatches } from '../store/alerts.js';
 import { readCursor, writeCursor } from '../store/cursors.js';
+import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
+import type { DatabaseSchema } from '../store/schema.js';
 import type { EventStore, NewEvent } from '../store/events.js';
 import type { DecodedEvent, DecodeOptions } from './decoders/types.js';
 import { redecode } from './ingest/prepare.js';
@@ -40,9 +42,22 @@ export interface DetectionStageOptions {
   readonly now?: () => Date;
   /** After each committed batch: the events (in id order) and the alert changes. */
   readonly onDetected?: (items: readonly StoredItem[], changes: readonly AlertChange[], ms: number) => void;
+  /**
+   * Runs inside the detection transaction after the alerts are recorded (incidents, risk): what
+   * it writes commits or rolls back with them. It may return a callback run after the commit
+   * (to publish what it changed).
+   */
+  readonly afterRecord?: AlertHook;
   /** Errors of the loop (it retries after a pause). */
   readonly onError?: (err: unknown) => void;
 }
+
+/** Work done inside the detection transaction with the alert changes of a batch. */
+export type AlertHook = (
+  trx: Kysely<DatabaseSchema>,
+  changes: readonly AlertChange[],
+  now: Date,
+) => Promise<(() => void) | void>;
 
 export class DetectionStage {
   private cursor = 0;
@@ -151,11 +166,14 @@ export class DetectionStage {
     }
     const last = items[items.length - 1]!.id;
     const now = (this.o.now ?? (() => new Date()))();
+    let published: (() => void) | void = undefined;
     const changes = await this.o.database.db.transaction().execute(async (trx) => {
       const c = matches.length > 0 ? await recordMatches(trx, matches, this.o.suppressMs, now) : [];
+      if (c.length > 0 && this.o.afterRecord) published = await this.o.afterRecord(trx, c, now);
       await writeCursor(trx, DETECTION_CURSOR, last);
       return c;
     });
+    published?.();
     this.cursor = last;
     this.lastStored = Math.max(this.lastStored, last);
     this.o.onDetected?.(items, changes, performance.now() - started);

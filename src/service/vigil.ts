@@ -12,7 +12,7 @@ import type { Config } from '../config/config.js';
 import { createMetrics, type MetricSources, type Metrics } from '../metrics/registry.js';
 import '../pipeline/decoders/register.js';
 import type { DecodeOptions } from '../pipeline/decoders/types.js';
-import { DetectionStage } from '../pipeline/detect-stage.js';
+import { type AlertHook, DetectionStage } from '../pipeline/detect-stage.js';
 import { IngestService } from '../pipeline/ingest/service.js';
 import { EventWriter } from '../pipeline/ingest/writer.js';
 import { RuleService } from '../rules/service.js';
@@ -123,6 +123,9 @@ export async function createServiceContext(
     );
     const hub = new StreamHub(1000, (n) => metrics.streamDropped.inc(n));
     const decodeOptions = decodeOptionsFor(config, now);
+    // Work run inside each detection transaction with the batch's alert changes, in order
+    // (entity risk, then incident grouping). Each hook's post-commit callback publishes.
+    const alertHooks: AlertHook[] = [];
     const detection = new DetectionStage({
       database,
       events,
@@ -139,6 +142,16 @@ export async function createServiceContext(
           (c.kind === 'created' ? metrics.alertsCreated : metrics.alertsSuppressed).inc({ level });
         }
         hub.publish(items, changes);
+      },
+      afterRecord: async (trx, changes, at) => {
+        const after: (() => void)[] = [];
+        for (const hook of alertHooks) {
+          const done = await hook(trx, changes, at);
+          if (done) after.push(done);
+        }
+        return () => {
+          for (const f of after) f();
+        };
       },
       onError: (err) => log.error({ err }, 'detection batch failed; retrying'),
     });

@@ -4,6 +4,10 @@
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { accountsMigration } from './migration-accounts.js';
+import { attackMigration } from './migration-attack.js';
+import { correlationMigration } from './migration-correlation.js';
+import { incidentsMigration } from './migration-incidents.js';
+import { riskMigration } from './migration-risk.js';
 
 const migrations: Record<string, Migration> = {
   '0001_service': {
@@ -110,6 +114,10 @@ const migrations: Record<string, Migration> = {
     },
   },
   '0002_accounts': accountsMigration,
+  '0003_correlation': correlationMigration,
+  '0004_incidents': incidentsMigration,
+  '0005_risk': riskMigration,
+  '0006_attack': attackMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -3,6 +3,10 @@
  * `migrations.ts`). Timestamps are `timestamptz`, read back as `Date`; `bigint` ids are read as
  * numbers (ids stay below 2^53).
  */
+import type { AttackTables } from './schema-attack.js';
+import type { CorrelationTables } from './schema-correlation.js';
+import type { IncidentsTables } from './schema-incidents.js';
+import type { RiskTables } from './schema-risk.js';
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -229,7 +233,7 @@ export interface OidcLoginsTable {
   expires_at: Timestamp;
 }
 
-export interface DatabaseSchema {
+export interface DatabaseSchema extends CorrelationTables, IncidentsTables, RiskTables, AttackTables {
   events: EventsTable;
   dead_letters: DeadLettersTable;
   alerts: AlertsTable;
