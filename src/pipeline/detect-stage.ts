@@ -166,14 +166,13 @@ export class DetectionStage {
     }
     const last = items[items.length - 1]!.id;
     const now = (this.o.now ?? (() => new Date()))();
-    let published: (() => void) | void = undefined;
-    const changes = await this.o.database.db.transaction().execute(async (trx) => {
+    const { changes, published } = await this.o.database.db.transaction().execute(async (trx) => {
       const c = matches.length > 0 ? await recordMatches(trx, matches, this.o.suppressMs, now) : [];
-      if (c.length > 0 && this.o.afterRecord) published = await this.o.afterRecord(trx, c, now);
+      const p = c.length > 0 && this.o.afterRecord ? await this.o.afterRecord(trx, c, now) : undefined;
       await writeCursor(trx, DETECTION_CURSOR, last);
-      return c;
+      return { changes: c, published: p };
     });
-    published?.();
+    if (published) published();
     this.cursor = last;
     this.lastStored = Math.max(this.lastStored, last);
     this.o.onDetected?.(items, changes, performance.now() - started);
