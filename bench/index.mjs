@@ -5,6 +5,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-for (const bench of ['scan-bench.mjs', 'evtx-bench.mjs', 'service-bench.mjs']) {
+for (const bench of ['scan-bench.mjs', 'evtx-bench.mjs', 'correlation-bench.mjs', 'service-bench.mjs']) {
   execFileSync(process.execPath, [join(HERE, bench), ...process.argv.slice(2)], { stdio: 'inherit' });
 }

@@ -60,6 +60,8 @@ export const ErrorCodes = {
   OIDC_EXCHANGE: define('VIGIL_ERR_OIDC_EXCHANGE', 'identity provider rejected the code exchange: %s', 401),
   OIDC_RESPONSE: define('VIGIL_ERR_OIDC_RESPONSE', 'invalid response from identity provider: %s', 401),
   LOGIN_LOCKED: define('VIGIL_ERR_LOGIN_LOCKED', 'too many failed logins; retry after %s s', 429),
+  INCIDENT_TRANSITION: define('VIGIL_ERR_INCIDENT_TRANSITION', 'incident %s cannot go from %s to %s', 409),
+  ATTACK_BUNDLE: define('VIGIL_ERR_ATTACK_BUNDLE', 'not a usable ATT&CK STIX bundle: %s', 422),
 } as const;
 
 export type ErrorName = keyof typeof ErrorCodes;

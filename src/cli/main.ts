@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { VigilError } from '../errors.js';
 import '../pipeline/decoders/register.js';
+import { registerAttack } from './attack-command.js';
 import { registerAudit } from './audit-command.js';
 import { registerEvtx } from './evtx-command.js';
 import { registerRules } from './rules-command.js';
@@ -41,6 +42,7 @@ export async function main(
   registerServe(program, io, setExit);
   registerUsers(program, io, setExit);
   registerAudit(program, io, setExit);
+  registerAttack(program, io, setExit);
   try {
     await program.parseAsync([...argv]);
   } catch (err) {

@@ -3,6 +3,7 @@
  * for every rule that did not, why (like `sigma check`). Exit code 1 when any rule has an error.
  */
 import type { Command } from 'commander';
+import { planCorrelations } from '../detect/sigma/correlation/plan.js';
 import { createDetector } from '../detect/sigma/detector.js';
 import type { Diagnostic } from '../detect/sigma/types.js';
 import { loadRuleFiles } from '../rules/loader.js';
@@ -19,6 +20,8 @@ export interface RulesCheckOptions {
 export interface RulesCheckReport {
   files: number;
   loaded: number;
+  /** Correlation rules that resolved. */
+  correlations: number;
   excludedByStatus: number;
   inactive: number;
   unsupported: number;
@@ -40,11 +43,16 @@ export async function rulesCheck(paths: string[], opts: RulesCheckOptions, io: C
   const set = await loadRuleFiles(paths);
   const selected = selectByStatus(set.rules, statuses);
   const detector = createDetector(selected.rules, { filters: set.filters, placeholders });
-  const diagnostics = [...set.diagnostics, ...detector.diagnostics];
+  const plan = planCorrelations(
+    detector.rules.map((r) => r.rule),
+    selectByStatus(set.correlations, statuses).rules,
+  );
+  const diagnostics = [...set.diagnostics, ...detector.diagnostics, ...plan.diagnostics];
   const count = (s: Diagnostic['severity']) => diagnostics.filter((d) => d.severity === s).length;
   const report: RulesCheckReport = {
     files: set.files,
     loaded: detector.rules.length,
+    correlations: plan.correlations.length,
     excludedByStatus: selected.excluded,
     inactive: count('inactive'),
     unsupported: count('unsupported'),
@@ -57,7 +65,7 @@ export async function rulesCheck(paths: string[], opts: RulesCheckOptions, io: C
   } else {
     for (const d of diagnostics) io.stdout.write(`${line(d)}\n`);
     io.stdout.write(
-      `${report.files} files: ${report.loaded} rules loaded, ${report.inactive} inactive, ${report.unsupported} unsupported, ${report.errors} errors, ${report.warnings} warnings, ${report.excludedByStatus} excluded by status, ${set.filters.length} filters\n`,
+      `${report.files} files: ${report.loaded} rules and ${report.correlations} correlation rules loaded, ${report.inactive} inactive, ${report.unsupported} unsupported, ${report.errors} errors, ${report.warnings} warnings, ${report.excludedByStatus} excluded by status, ${set.filters.length} filters\n`,
     );
   }
   return report.errors > 0 ? 1 : 0;

@@ -129,6 +129,7 @@ export async function scanCommand(paths: string[], opts: ScanCommandOptions, io:
     throw new VigilError(ErrorCodes.USAGE, `--rules: ${unreadableRules.map((d) => d.message).join('; ')}`);
   }
   const selected = selectByStatus(ruleSet.rules, statuses);
+  const correlations = selectByStatus(ruleSet.correlations, statuses);
 
   const bar = opts.progress && !opts.quiet ? progressBar(io) : undefined;
   let report: Awaited<ReturnType<typeof runScan>>;
@@ -137,9 +138,10 @@ export async function scanCommand(paths: string[], opts: ScanCommandOptions, io:
       paths,
       rules: selected.rules,
       filters: ruleSet.filters,
+      correlations: correlations.rules,
       ruleDiagnostics: ruleSet.diagnostics,
       ruleFiles: ruleSet.files,
-      excludedByStatus: selected.excluded,
+      excludedByStatus: selected.excluded + correlations.excluded,
       placeholders,
       inputFormat: opts.inputFormat,
       year,

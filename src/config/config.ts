@@ -44,6 +44,22 @@ export interface Config {
   readonly batchEvents: number;
   /** Alert suppression window, ms (`VIGIL_SUPPRESS_MS`, default 3,600,000; 0 = off). */
   readonly suppressMs: number;
+  /** Incident grouping window, ms of event time (`VIGIL_INCIDENT_WINDOW_MS`, default 86,400,000 = 24 h; 0 = alerts open no incidents; docs/incidents.md). */
+  readonly incidentWindowMs: number;
+  /** Entities alerts are grouped into incidents on (`VIGIL_INCIDENT_GROUP_BY`, comma-separated `host,user,ip`, the default). */
+  readonly incidentGroupBy: readonly ('host' | 'user' | 'ip')[];
+  /** How late (event time) a match may arrive and still be correlated in order, ms (`VIGIL_CORRELATION_LATENESS_MS`, default 30,000). */
+  readonly correlationLatenessMs: number;
+  /** Correlation groups held at most; the least recently updated are shed, counted (`VIGIL_CORRELATION_MAX_GROUPS`, default 100,000). */
+  readonly correlationMaxGroups: number;
+  /** Matches held per correlation group window (`VIGIL_CORRELATION_MAX_EVENTS_PER_GROUP`, default 10,000). */
+  readonly correlationMaxEventsPerGroup: number;
+  /** Minimum interval between correlation state snapshots, ms (`VIGIL_CORRELATION_SNAPSHOT_MS`, default 10,000). */
+  readonly correlationSnapshotMs: number;
+  /** Entity risk score that raises a risk incident, points (`VIGIL_RISK_THRESHOLD`, default 100; docs/risk.md). */
+  readonly riskThreshold: number;
+  /** Half-life of an alert's risk, ms of detection time (`VIGIL_RISK_HALF_LIFE_MS`, default 86,400,000 = 24 h). */
+  readonly riskHalfLifeMs: number;
   /** Log level for pino (`VIGIL_LOG_LEVEL`, default info). */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Accounts and access (`config/auth.ts`). */
@@ -140,6 +156,65 @@ const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     env: 'VIGIL_SUPPRESS_MS',
     file: 'suppress_ms',
     parse: int(0, 30 * 86_400_000, 3_600_000),
+  },
+  incidentWindowMs: {
+    key: 'incidentWindowMs',
+    env: 'VIGIL_INCIDENT_WINDOW_MS',
+    file: 'incident_window_ms',
+    parse: int(0, 365 * 86_400_000, 86_400_000),
+  },
+  incidentGroupBy: {
+    key: 'incidentGroupBy',
+    env: 'VIGIL_INCIDENT_GROUP_BY',
+    file: 'incident_group_by',
+    parse: (v, name) => {
+      const all = ['host', 'user', 'ip'] as const;
+      if (v === undefined || v === '') return all;
+      const items = (Array.isArray(v) ? v : String(v).split(','))
+        .map((s) => String(s).trim())
+        .filter(Boolean);
+      const out = all.filter((e) => items.includes(e));
+      const unknown = items.filter((s) => !all.some((e) => e === s));
+      if (unknown.length > 0 || out.length === 0)
+        throw bad(name, `expected a comma-separated list of host, user, ip, got "${String(v)}"`);
+      return out;
+    },
+  },
+  correlationLatenessMs: {
+    key: 'correlationLatenessMs',
+    env: 'VIGIL_CORRELATION_LATENESS_MS',
+    file: 'correlation_lateness_ms',
+    parse: int(0, 86_400_000, 30_000),
+  },
+  correlationMaxGroups: {
+    key: 'correlationMaxGroups',
+    env: 'VIGIL_CORRELATION_MAX_GROUPS',
+    file: 'correlation_max_groups',
+    parse: int(1, 100_000_000, 100_000),
+  },
+  correlationMaxEventsPerGroup: {
+    key: 'correlationMaxEventsPerGroup',
+    env: 'VIGIL_CORRELATION_MAX_EVENTS_PER_GROUP',
+    file: 'correlation_max_events_per_group',
+    parse: int(1, 10_000_000, 10_000),
+  },
+  correlationSnapshotMs: {
+    key: 'correlationSnapshotMs',
+    env: 'VIGIL_CORRELATION_SNAPSHOT_MS',
+    file: 'correlation_snapshot_ms',
+    parse: int(0, 3_600_000, 10_000),
+  },
+  riskThreshold: {
+    key: 'riskThreshold',
+    env: 'VIGIL_RISK_THRESHOLD',
+    file: 'risk_threshold',
+    parse: int(1, 1_000_000, 100),
+  },
+  riskHalfLifeMs: {
+    key: 'riskHalfLifeMs',
+    env: 'VIGIL_RISK_HALF_LIFE_MS',
+    file: 'risk_half_life_ms',
+    parse: int(60_000, 365 * 86_400_000, 86_400_000),
   },
   logLevel: {
     key: 'logLevel',

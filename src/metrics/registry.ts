@@ -20,18 +20,23 @@ export interface Metrics {
   readonly detectionLag: Gauge;
   /** Items waiting, by queue (`ingest`, `detection`). */
   readonly queueDepth: Gauge<'queue'>;
+  readonly correlation: Gauge<'counter'>;
   /** Batch latency by stage (`store`, `detect`), seconds. */
   readonly batchSeconds: Histogram<'stage'>;
   /** HTTP request duration by method, route and status, seconds. */
   readonly httpSeconds: Histogram<'method' | 'route' | 'status_code'>;
   /** WebSocket messages dropped for slow clients. */
   readonly streamDropped: Counter;
+  /** Entities whose risk score crossed the threshold, by entity type (`host`, `user`, `ip`). */
+  readonly riskCrossings: Counter<'type'>;
 }
 
 /** Values read at scrape time. */
 export interface MetricSources {
   lag(): number;
   depths(): Readonly<Record<string, number>>;
+  /** Correlation engine counters (`LiveCorrelationStats`), by name. */
+  correlation?(): Readonly<Record<string, number>>;
 }
 
 /** @param sources - read on each scrape; settable after creation (the pipeline is built later) */
@@ -89,6 +94,19 @@ export function createMetrics(sources: { current?: MetricSources } = {}): Metric
         for (const [queue, n] of Object.entries(sources.current.depths())) this.set({ queue }, n);
       },
     }),
+    correlation: new Gauge({
+      name: 'vigil_correlation',
+      help:
+        'Correlation engine: groups and events held, matches fed and held for re-ordering, alerts fired, ' +
+        'late matches (not correlated), matches without a group-by value, groups expired, and groups and ' +
+        'events shed at the memory bounds (counts since start)',
+      labelNames: ['counter'],
+      registers,
+      collect() {
+        const stats = sources.current?.correlation?.();
+        if (stats) for (const [counter, n] of Object.entries(stats)) this.set({ counter }, n);
+      },
+    }),
     batchSeconds: new Histogram({
       name: 'vigil_batch_duration_seconds',
       help: 'Batch latency by pipeline stage',
@@ -106,6 +124,12 @@ export function createMetrics(sources: { current?: MetricSources } = {}): Metric
     streamDropped: new Counter({
       name: 'vigil_stream_dropped_total',
       help: 'Live-stream messages dropped for slow WebSocket clients',
+      registers,
+    }),
+    riskCrossings: new Counter({
+      name: 'vigil_risk_crossings_total',
+      help: 'Entities whose risk score crossed the threshold (a risk incident), by entity type',
+      labelNames: ['type'],
       registers,
     }),
   };

@@ -8,7 +8,15 @@
  */
 import { alertMatch } from '../alerts/match.js';
 import type { RuleService } from '../rules/service.js';
-import { type AlertChange, type AlertMatch, recordMatches } from '../store/alerts.js';
+import type { FieldValue } from '../detect/sigma/types.js';
+import {
+  type AlertChange,
+  type AlertMatch,
+  MAX_EVIDENCE,
+  readEvidence,
+  recordMatches,
+} from '../store/alerts.js';
+import { readCorrelationState, writeCorrelationState } from '../store/correlation-state.js';
 import { readCursor, writeCursor } from '../store/cursors.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
@@ -17,6 +25,7 @@ import type { EventStore, NewEvent } from '../store/events.js';
 import type { DecodedEvent, DecodeOptions } from './decoders/types.js';
 import { redecode } from './ingest/prepare.js';
 import type { StoredBatch } from './ingest/writer.js';
+import { correlationAlertMatch, type LiveCorrelation, type LiveMatch } from './correlate-stage.js';
 
 export const DETECTION_CURSOR = 'detection';
 
@@ -40,6 +49,8 @@ export interface DetectionStageOptions {
   /** Events held in the hand-over buffer before it is dropped in favour of reading back. */
   readonly maxBuffered: number;
   readonly now?: () => Date;
+  /** Correlation rules' live state (absent: correlation rules do not run). */
+  readonly correlation?: LiveCorrelation;
   /** After each committed batch: the events (in id order) and the alert changes. */
   readonly onDetected?: (items: readonly StoredItem[], changes: readonly AlertChange[], ms: number) => void;
   /**
@@ -67,6 +78,8 @@ export class DetectionStage {
   private wake: (() => void) | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
+  /** Wall time (ms) of the last correlation state snapshot (the first batch always saves one). */
+  private savedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: DetectionStageOptions) {}
 
@@ -86,6 +99,15 @@ export class DetectionStage {
 
   async start(): Promise<void> {
     this.cursor = await readCursor(this.o.database.db, DETECTION_CURSOR);
+    const correlation = this.o.correlation;
+    if (correlation) {
+      const saved = await readCorrelationState(this.o.database.db, DETECTION_CURSOR);
+      if (saved) {
+        correlation.restore(this.o.rules.current().correlation, saved.state, this.wallNow());
+        // Events after the saved state are replayed: alerts already recorded are not recorded twice.
+        this.cursor = Math.min(this.cursor, saved.cursor);
+      }
+    }
     this.lastStored = await this.o.events.lastId();
     this.loop = this.run();
   }
@@ -139,6 +161,8 @@ export class DetectionStage {
         items = await this.next();
         if (items.length === 0) {
           if (this.stopping) return;
+          // Matches held for lateness are released on a quiet stream too.
+          if ((this.o.correlation?.held ?? 0) > 0) await this.process([]);
           await new Promise<void>((resolve) => {
             this.wake = resolve;
             setTimeout(resolve, 1000).unref();
@@ -148,34 +172,92 @@ export class DetectionStage {
         await this.process(items);
       } catch (err) {
         this.o.onError?.(err);
+        // The batch fed the correlation engine before its transaction failed: go back to the saved
+        // state and replay from its cursor (recording alerts is idempotent).
+        await this.recoverCorrelation().catch((e: unknown) => this.o.onError?.(e));
         if (this.stopping) return;
         await new Promise((r) => setTimeout(r, 1000).unref());
       }
     }
   }
 
+  private wallNow(): number {
+    return (this.o.now ?? (() => new Date()))().getTime();
+  }
+
   private async process(items: readonly StoredItem[]): Promise<void> {
     const started = performance.now();
-    const { detector } = this.o.rules.current();
+    const { detector, correlation: plan } = this.o.rules.current();
+    const live = this.o.correlation;
     const matches: AlertMatch[] = [];
+    const correlated: LiveMatch[] = [];
     for (const item of items) {
       if (!item.event) continue;
       const hits = detector.match(item.event);
-      for (let i = 0; i < hits.length; i++)
-        matches.push(alertMatch(detector, hits[i]!, item.event, item.id, item.row));
+      for (let i = 0; i < hits.length; i++) {
+        const hit = hits[i]!;
+        if (live && plan.consumersOf(hit.rule).length > 0) {
+          const fields: Record<string, FieldValue> = {};
+          for (const f of plan.fieldsFor(hit.rule)) {
+            const v = item.event.get(f);
+            if (v !== undefined) fields[f] = v;
+          }
+          correlated.push({
+            rule: { id: hit.rule.id, name: hit.rule.name },
+            time: Date.parse(item.row.timestamp),
+            fields,
+            ref: { id: item.id, timestamp: item.row.timestamp },
+          });
+          if (!plan.standalone(hit.rule)) continue;
+        }
+        matches.push(alertMatch(detector, hit, item.event, item.id, item.row));
+      }
     }
-    const last = items[items.length - 1]!.id;
+    const last = items.length > 0 ? items[items.length - 1]!.id : this.cursor;
     const now = (this.o.now ?? (() => new Date()))();
+    const fired = live && plan.correlations.length > 0 ? live.process(plan, correlated, now.getTime()) : [];
+    if (items.length === 0 && fired.length === 0) return;
+    const snapshotDue = live !== undefined && now.getTime() - this.savedAt >= live.settings.snapshotMs;
     const { changes, published } = await this.o.database.db.transaction().execute(async (trx) => {
+      for (const alert of fired) {
+        if (!plan.correlationStandalone(plan.correlations.indexOf(alert.correlation))) continue;
+        const ids = alert.events.slice(-MAX_EVIDENCE).map((e) => e.id);
+        const rows = await readEvidence(trx, ids);
+        matches.push(correlationAlertMatch(alert, plan, rows));
+      }
       const c = matches.length > 0 ? await recordMatches(trx, matches, this.o.suppressMs, now) : [];
       const p = c.length > 0 && this.o.afterRecord ? await this.o.afterRecord(trx, c, now) : undefined;
       await writeCursor(trx, DETECTION_CURSOR, last);
+      if (live && snapshotDue) await writeCorrelationState(trx, DETECTION_CURSOR, last, live.snapshot(), now);
       return { changes: c, published: p };
     });
-    if (published) published();
+    if (snapshotDue) this.savedAt = now.getTime();
     this.cursor = last;
     this.lastStored = Math.max(this.lastStored, last);
-    this.o.onDetected?.(items, changes, performance.now() - started);
+    if (published) published();
+    if (items.length > 0 || changes.length > 0)
+      this.o.onDetected?.(items, changes, performance.now() - started);
+  }
+
+  private async recoverCorrelation(): Promise<void> {
+    const live = this.o.correlation;
+    if (!live) return;
+    live.reset();
+    const saved = await readCorrelationState(this.o.database.db, DETECTION_CURSOR);
+    if (saved) {
+      live.restore(this.o.rules.current().correlation, saved.state, this.wallNow());
+      this.cursor = Math.min(this.cursor, saved.cursor);
+    }
+  }
+
+  /** Saves the correlation state with the current cursor (at shutdown). */
+  private async saveCorrelation(): Promise<void> {
+    const live = this.o.correlation;
+    if (!live) return;
+    const now = (this.o.now ?? (() => new Date()))();
+    await this.o.database.db.transaction().execute(async (trx) => {
+      await writeCorrelationState(trx, DETECTION_CURSOR, this.cursor, live.snapshot(), now);
+    });
   }
 
   /** Finishes the stored events (drains) and stops. */
@@ -184,5 +266,6 @@ export class DetectionStage {
     this.signal();
     await this.loop;
     this.loop = undefined;
+    await this.saveCorrelation();
   }
 }

@@ -4,6 +4,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import type { SigmaCorrelation } from '../detect/sigma/correlation/types.js';
 import { parseRules } from '../detect/sigma/parse.js';
 import type { Diagnostic, SigmaFilter, SigmaRule } from '../detect/sigma/types.js';
 import { ErrorCodes, errorMessage } from '../errors.js';
@@ -11,6 +12,7 @@ import { ErrorCodes, errorMessage } from '../errors.js';
 export interface RuleSet {
   readonly rules: SigmaRule[];
   readonly filters: SigmaFilter[];
+  readonly correlations: SigmaCorrelation[];
   readonly diagnostics: Diagnostic[];
   /** Rule files read. */
   readonly files: number;
@@ -41,7 +43,7 @@ async function collectFiles(path: string, out: string[]): Promise<void> {
  * A path that cannot be read becomes an error diagnostic; it does not throw.
  */
 export async function loadRuleFiles(paths: readonly string[]): Promise<RuleSet> {
-  const result: RuleSet = { rules: [], filters: [], diagnostics: [], files: 0 };
+  const result: RuleSet = { rules: [], filters: [], correlations: [], diagnostics: [], files: 0 };
   const files: string[] = [];
   for (const p of paths) {
     try {
@@ -63,6 +65,7 @@ export async function loadRuleFiles(paths: readonly string[]): Promise<RuleSet> 
       const parsed = parseRules(texts[k]!, file);
       result.rules.push(...parsed.rules);
       result.filters.push(...parsed.filters);
+      result.correlations.push(...parsed.correlations);
       result.diagnostics.push(...parsed.diagnostics);
     });
   }

@@ -4,10 +4,10 @@
  */
 import type { SigmaRule, SigmaStatus } from '../detect/sigma/types.js';
 
-export function selectByStatus(
-  rules: readonly SigmaRule[],
+export function selectByStatus<T extends Pick<SigmaRule, 'status'>>(
+  rules: readonly T[],
   statuses: ReadonlySet<SigmaStatus>,
-): { rules: SigmaRule[]; excluded: number } {
+): { rules: T[]; excluded: number } {
   const kept = rules.filter((r) => r.status === undefined || statuses.has(r.status));
   return { rules: kept, excluded: rules.length - kept.length };
 }

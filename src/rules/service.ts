@@ -4,6 +4,7 @@
  * change reloads the detector in place, so it takes effect on the next batch without a restart,
  * and writes an audit entry.
  */
+import { type CorrelationPlan, correlationKey, planCorrelations } from '../detect/sigma/correlation/plan.js';
 import { createDetector, type Detector } from '../detect/sigma/detector.js';
 import { parseRules } from '../detect/sigma/parse.js';
 import type { Diagnostic, SigmaFilter, SigmaRule } from '../detect/sigma/types.js';
@@ -31,6 +32,8 @@ export interface RuleInfo {
   readonly status: string | undefined;
   readonly tags: string[];
   readonly logsource: Record<string, unknown>;
+  /** `rule`, or the correlation type for a correlation rule. */
+  readonly kind: 'rule' | 'correlation';
   /** `file` (a rule directory) or `upload` (the API). */
   readonly origin: 'file' | 'upload';
   readonly path: string;
@@ -42,6 +45,8 @@ export interface RuleInfo {
 /** One consistent view of the rules, replaced as a whole on reload. */
 export interface RuleSnapshot {
   readonly detector: Detector;
+  /** The enabled correlation rules, resolved against the detector's rules. */
+  readonly correlation: CorrelationPlan;
   readonly rules: readonly RuleInfo[];
   readonly diagnostics: readonly Diagnostic[];
   readonly filters: readonly StoredFilter[];
@@ -112,9 +117,17 @@ export class RuleService {
       { filters },
     );
     diagnostics.push(...detector.diagnostics);
+    const correlations = selectByStatus(files.correlations, RUNNABLE).rules;
+    const correlation = planCorrelations(
+      detector.rules.map((r) => r.rule),
+      correlations.filter((c) => states.get(correlationKey(c)) !== false),
+    );
+    diagnostics.push(...correlation.diagnostics);
     const active = new Set(detector.rules.map((r) => ruleKey(r.rule)));
+    for (const c of correlation.correlations) active.add(correlationKey(c));
     const rules: RuleInfo[] = [...byKey.entries()].map(([id, { rule, origin }]) => ({
       id,
+      kind: 'rule',
       title: rule.title,
       level: rule.level,
       status: rule.status,
@@ -125,7 +138,30 @@ export class RuleService {
       enabled: states.get(id) !== false,
       active: active.has(id),
     }));
-    this.snapshot = { detector, rules, diagnostics, filters: storedFilters, loadedAt: this.now().toISOString() };
+    for (const c of correlations) {
+      const id = correlationKey(c);
+      rules.push({
+        id,
+        kind: 'correlation',
+        title: c.title,
+        level: c.level,
+        status: c.status,
+        tags: [...c.tags],
+        logsource: {},
+        origin: 'file',
+        path: c.source.path,
+        enabled: states.get(id) !== false,
+        active: active.has(id),
+      });
+    }
+    this.snapshot = {
+      detector,
+      correlation,
+      rules,
+      diagnostics,
+      filters: storedFilters,
+      loadedAt: this.now().toISOString(),
+    };
     return this.snapshot;
   }
 

@@ -26,7 +26,8 @@ export function levelRank(level: SigmaLevel): number {
 /** The level a rule without `level` reports at. */
 export const DEFAULT_LEVEL: SigmaLevel = 'medium';
 
-function threatEcs(t: ThreatInfo): Record<string, unknown> | undefined {
+/** ECS `threat.*` of a rule's ATT&CK mapping; undefined when it has none. */
+export function threatEcs(t: ThreatInfo): Record<string, unknown> | undefined {
   if (t.tactics.length === 0 && t.techniques.length === 0) return undefined;
   const list = <K extends 'id' | 'name' | 'reference'>(refs: ThreatInfo['tactics'], key: K) =>
     refs.map((r) => r[key]);

@@ -11,8 +11,11 @@ import type { RawPrefilter } from '../pipeline/prefilter.js';
 import { chunkOffset } from '../pipeline/sources/evtx-file.js';
 import { MAX_VALUE_CHARS } from '../pipeline/sources/json-splitter.js';
 import { DEFAULT_LEVEL, detectionRecord, levelRank } from './detection.js';
+import { correlationMatch } from './correlate.js';
 import {
   type BatchJob,
+  type CorrelationMatch,
+  correlationRuleKey,
   type BatchResult,
   type DetectionRecord,
   type Failure,
@@ -59,6 +62,9 @@ export function processBatch(
   const decode = decodeOptions(file.year, file.timezone, file.latest);
   const minRank = levelRank(options.minLevel);
   const detections: DetectionRecord[] = [];
+  const correlationMatches: CorrelationMatch[] = [];
+  let untimed = 0;
+  const correlation = options.correlation;
   const failures: Failure[] = [];
   let failureCount = 0;
   let events = 0;
@@ -75,6 +81,19 @@ export function processBatch(
     const matches = detector.match(event, only);
     for (let i = 0; i < matches.length; i++) {
       const rule = matches[i]!;
+      const key = correlation ? correlationRuleKey(rule.rule) : undefined;
+      const read = key === undefined ? undefined : correlation?.[key];
+      if (read) {
+        const m = correlationMatch(rule.rule, event, read.fields, {
+          path: file.path,
+          line,
+          index: events,
+          offset,
+        });
+        if (m) correlationMatches.push(m);
+        else untimed++;
+        if (!read.standalone) continue;
+      }
       if (levelRank(rule.rule.level ?? DEFAULT_LEVEL) < minRank) continue;
       const explanation = detector.explain(event, rule);
       detections.push(
@@ -163,5 +182,5 @@ export function processBatch(
       start = end + 1;
     }
   }
-  return { seq: job.seq, events, detections, failures, failureCount };
+  return { seq: job.seq, events, detections, failures, failureCount, correlationMatches, untimed };
 }

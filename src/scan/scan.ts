@@ -9,17 +9,21 @@
 import { readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { planCorrelations } from '../detect/sigma/correlation/plan.js';
+import type { SigmaCorrelation } from '../detect/sigma/correlation/types.js';
 import { createDetector } from '../detect/sigma/detector.js';
 import type { Diagnostic, SigmaFilter, SigmaLevel, SigmaRule } from '../detect/sigma/types.js';
 import { type Batch, jsonBatches, lineBatches } from '../pipeline/sources/batcher.js';
 import type { EvtxProblem } from '../pipeline/decoders/evtx/chunk.js';
 import { evtxBatches } from '../pipeline/sources/evtx-file.js';
 import { detectFormat, type FileFormat, inspectFile, readText } from '../pipeline/sources/file-input.js';
+import { correlationProcessOptions, runCorrelations } from './correlate.js';
+import { levelRank } from './detection.js';
 import { describeEvtxProblem } from './process-batch.js';
 import { type BatchRunner, inlineRunner, workerRunner, workersAvailable } from './runner.js';
 import { DetectionCounter, type FileSummary, type ScanSummary } from './summary.js';
 import { DetectionLog } from './detection-log.js';
-import { type BatchResult, type Failure, MAX_FAILURE_SAMPLES } from './types.js';
+import { type BatchResult, type CorrelationMatch, type Failure, MAX_FAILURE_SAMPLES } from './types.js';
 
 /** Inputs smaller than this run on one thread by default (bytes). */
 export const DEFAULT_INLINE_BELOW = 256 * 1024 * 1024;
@@ -30,6 +34,8 @@ export interface ScanOptions {
   /** Rules to run (already filtered by status), filters, and the load diagnostics. */
   readonly rules: readonly SigmaRule[];
   readonly filters: readonly SigmaFilter[];
+  /** Correlation rules (already filtered by status). */
+  readonly correlations?: readonly SigmaCorrelation[];
   readonly ruleDiagnostics: readonly Diagnostic[];
   readonly ruleFiles: number;
   readonly excludedByStatus: number;
@@ -124,10 +130,12 @@ function formatName(format: FileFormat): string {
 export async function runScan(options: ScanOptions): Promise<ScanReport> {
   const started = performance.now();
 
+  const plan = planCorrelations(options.rules, options.correlations ?? []);
   const processOptions = {
     minLevel: options.minLevel,
     includeOriginal: options.includeOriginal,
     prefilter: options.prefilter ?? true,
+    correlation: correlationProcessOptions(plan, options.rules),
   };
 
   const files: string[] = [];
@@ -172,7 +180,9 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
         createDetector(options.rules, { filters: options.filters, placeholders: options.placeholders }),
         processOptions,
       );
-  const diagnostics = [...options.ruleDiagnostics, ...runner.rules.diagnostics];
+  const diagnostics = [...options.ruleDiagnostics, ...runner.rules.diagnostics, ...plan.diagnostics];
+  const correlationMatches: CorrelationMatch[] = [];
+  let untimed = 0;
 
   const detections = new DetectionLog();
   const counter = new DetectionCounter();
@@ -260,6 +270,11 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
           detections.add(d);
           counter.add(d);
         }
+        for (const m of r.correlationMatches) {
+          m.ref.event_index += fileSummary.events;
+          correlationMatches.push(m);
+        }
+        untimed += r.untimed;
         fileSummary.events += r.events;
         fileSummary.detections += r.detections.length;
         events += r.events;
@@ -303,6 +318,15 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
   } finally {
     await runner.close();
   }
+  const minRank = levelRank(options.minLevel);
+  const correlated = runCorrelations(plan, correlationMatches);
+  for (const d of correlated.records) {
+    if (levelRank(d.rule.level) < minRank) continue;
+    detections.add(d);
+    counter.add(d);
+    const file = summaryFiles.find((f) => f.path === d.log.file.path);
+    if (file) file.detections++;
+  }
 
   const elapsedMs = performance.now() - started;
   const bySeverity = (severity: Diagnostic['severity']) => diagnostics.filter((d) => d.severity === severity);
@@ -328,6 +352,13 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
       errors: bySeverity('error'),
       warnings: bySeverity('warning'),
       unknownAttackTags: runner.rules.unknownAttackTags,
+      correlations: plan.correlations.length,
+    },
+    correlation: {
+      matches: correlationMatches.length,
+      untimed,
+      missingGroup: correlated.stats.missingGroup,
+      alerts: correlated.records.length,
     },
   };
   return { detections, summary };

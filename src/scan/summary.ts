@@ -58,7 +58,11 @@ export interface ScanSummary {
     warnings: readonly Diagnostic[];
     /** `attack.*` tags the bundled ATT&CK version does not know, with the number of rules using each. */
     unknownAttackTags: Record<string, number>;
+    /** Correlation rules that resolved and ran. */
+    correlations: number;
   };
+  /** Correlation: base-rule matches read, those without `@timestamp`, those without a group-by value, alerts. */
+  readonly correlation: { matches: number; untimed: number; missingGroup: number; alerts: number };
 }
 
 export function emptyByLevel(): Record<SigmaLevel, number> {

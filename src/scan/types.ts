@@ -1,7 +1,7 @@
 /**
  * Shapes shared by the scan orchestrator, its worker threads and its outputs.
  */
-import type { SigmaLevel } from '../detect/sigma/types.js';
+import type { FieldValue, SigmaLevel } from '../detect/sigma/types.js';
 import type { Batch } from '../pipeline/sources/batcher.js';
 
 /** How a batch's records are to be decoded. */
@@ -55,8 +55,46 @@ export interface DetectionRecord {
       readonly fields: Readonly<Record<string, unknown>>;
       readonly keywords: readonly string[];
     };
+    /** Correlation alerts only: what was correlated (see scan/correlate.ts). */
+    readonly correlation?: CorrelationDetail;
   };
   readonly [ecs: string]: unknown;
+}
+
+/** Where a correlated match was found, and the entities of its event. */
+export interface CorrelationRef {
+  readonly rule: string;
+  readonly '@timestamp': string;
+  readonly path: string;
+  readonly line: number;
+  event_index: number;
+  readonly offset?: number;
+  readonly 'host.name'?: string;
+  readonly 'user.name'?: string;
+  readonly 'source.ip'?: string;
+}
+
+/** A base-rule match a correlation reads: the rule (by id and name), event time and fields. */
+export interface CorrelationMatch {
+  readonly rule: { readonly id?: string; readonly name?: string };
+  /** `@timestamp` in ms. */
+  readonly time: number;
+  readonly fields: Record<string, FieldValue>;
+  readonly ref: CorrelationRef;
+}
+
+/** `vigil.correlation` of a correlation alert. */
+export interface CorrelationDetail {
+  readonly type: string;
+  readonly group: Readonly<Record<string, unknown>>;
+  /** The metric when the condition held (count, distinct values, rules, sum, average, percentile). */
+  readonly value: number;
+  readonly condition: Readonly<Record<string, unknown>>;
+  readonly timespan: string;
+  readonly window: { readonly start: string; readonly end: string };
+  readonly rules: readonly string[];
+  readonly events: readonly CorrelationRef[];
+  readonly omitted_events: number;
 }
 
 /** A record that could not be decoded. */
@@ -77,6 +115,10 @@ export interface BatchResult {
   /** Up to {@link MAX_FAILURE_SAMPLES} failures; `failureCount` has them all. */
   readonly failures: Failure[];
   readonly failureCount: number;
+  /** Matches of rules that correlations read (including rules below `minLevel` or not generated). */
+  readonly correlationMatches: CorrelationMatch[];
+  /** Of those, matches whose event had no `@timestamp` (not correlated). */
+  readonly untimed: number;
 }
 
 export const MAX_FAILURE_SAMPLES = 50;
@@ -87,4 +129,19 @@ export interface ProcessOptions {
   readonly includeOriginal: boolean;
   /** Skip JSON lines no rule can match before parsing them (see pipeline/prefilter.ts). */
   readonly prefilter: boolean;
+  /**
+   * Rules correlations read, by {@link correlationRuleKey}: the fields to extract, and whether the
+   * rule also reports its own matches (`generate`).
+   */
+  readonly correlation?: Readonly<
+    Record<string, { readonly fields: readonly string[]; readonly standalone: boolean }>
+  >;
+}
+
+/** Key of a rule in {@link ProcessOptions.correlation}: its id, else `name:` and its name. */
+export function correlationRuleKey(rule: {
+  readonly id?: string;
+  readonly name?: string;
+}): string | undefined {
+  return rule.id ?? (rule.name === undefined ? undefined : `name:${rule.name}`);
 }

@@ -12,9 +12,12 @@ import type { Config } from '../config/config.js';
 import { createMetrics, type MetricSources, type Metrics } from '../metrics/registry.js';
 import '../pipeline/decoders/register.js';
 import type { DecodeOptions } from '../pipeline/decoders/types.js';
+import { LiveCorrelation } from '../pipeline/correlate-stage.js';
 import { type AlertHook, DetectionStage } from '../pipeline/detect-stage.js';
+import { IncidentService } from '../incidents/service.js';
 import { IngestService } from '../pipeline/ingest/service.js';
 import { EventWriter } from '../pipeline/ingest/writer.js';
+import { type RiskCrossing, RiskService } from '../risk/service.js';
 import { RuleService } from '../rules/service.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { DeadLetterStore } from '../store/dead-letters.js';
@@ -36,6 +39,12 @@ export interface ServiceContext {
   readonly rules: RuleService;
   readonly ingest: IngestService;
   readonly detection: DetectionStage;
+  /** Correlation rules' live state (stats for metrics and `/api/v1/stats`). */
+  readonly correlation: LiveCorrelation;
+  /** Entity risk (risk-based alerting); its hook runs first in `alertHooks`. */
+  readonly risk: RiskService;
+  /** Incidents (case management, automatic grouping). */
+  readonly incidents: IncidentService;
   readonly hub: StreamHub;
   readonly auth: AuthService;
   readonly ingestLimiter: IngestLimiter;
@@ -126,10 +135,56 @@ export async function createServiceContext(
     // Work run inside each detection transaction with the batch's alert changes, in order
     // (entity risk, then incident grouping). Each hook's post-commit callback publishes.
     const alertHooks: AlertHook[] = [];
+    const risk = await RiskService.open(database.db, {
+      threshold: config.riskThreshold,
+      halfLifeMs: config.riskHalfLifeMs,
+      onCommittedCrossing: (c) => metrics.riskCrossings.inc({ type: c.entity.type }),
+    });
+    // First: incident grouping reads the risk this batch added.
+    alertHooks.unshift(risk.hook);
+    // Then: alerts join or open incidents (docs/incidents.md); changes go to the stream.
+    const incidents = new IncidentService(database, {
+      windowMs: config.incidentWindowMs,
+      groupBy: config.incidentGroupBy,
+      riskOf: (trx, entities, at) => risk.riskOf(trx, entities, at),
+      riskThreshold: config.riskThreshold,
+      publish: (change, incident) => hub.publishIncident(change, incident),
+      now,
+    });
+    alertHooks.push(incidents.groupingHook);
+    // Last: entities whose risk crossed the threshold in this batch raise (or update) their risk
+    // incident, after grouping so the batch's alerts first join their entity's incident.
+    let crossings: RiskCrossing[] = [];
+    risk.setCrossingHandler((_trx, crossed) => {
+      crossings = [...crossed];
+      return Promise.resolve();
+    });
+    // (Cleared first in every batch: a batch whose transaction failed leaves nothing behind.)
+    alertHooks.unshift(() => {
+      crossings = [];
+      return Promise.resolve();
+    });
+    alertHooks.push(async (trx, _changes, at) => {
+      const due = crossings;
+      crossings = [];
+      const publish: (() => void)[] = [];
+      for (const c of due) publish.push((await incidents.raiseRiskIncident(trx, c, at)).publish);
+      return () => {
+        for (const p of publish) p();
+      };
+    });
+    const correlation = new LiveCorrelation({
+      latenessMs: config.correlationLatenessMs,
+      maxGroups: config.correlationMaxGroups,
+      maxEventsPerGroup: config.correlationMaxEventsPerGroup,
+      maxHeld: config.ingestQueueEvents,
+      snapshotMs: config.correlationSnapshotMs,
+    });
     const detection = new DetectionStage({
       database,
       events,
       rules,
+      correlation,
       decodeOptions,
       suppressMs: config.suppressMs,
       batchEvents: config.batchEvents,
@@ -165,6 +220,7 @@ export async function createServiceContext(
     sources.current = {
       lag: () => detection.lag,
       depths: () => ({ ingest: writer.depth, detection: detection.lag }),
+      correlation: () => ({ ...correlation.stats() }),
     };
     await detection.start();
     return {
@@ -177,6 +233,9 @@ export async function createServiceContext(
       rules,
       ingest,
       detection,
+      correlation,
+      risk,
+      incidents,
       hub,
       auth,
       ingestLimiter: new IngestLimiter(config.auth.ingestRateLimit, redis),

@@ -26,7 +26,10 @@ export interface AlertMatch {
   readonly sourceIp: string | null;
   /** The ECS detection record (`rule.*`, `threat.*`, the event's ECS, `vigil.match`). */
   readonly document: Record<string, unknown>;
+  /** The matched event (for a correlation alert: the event that completed it). */
   readonly evidence: EvidenceEvent;
+  /** Correlation alerts: the other contributing events, oldest first (stored before `evidence`). */
+  readonly extraEvidence?: readonly EvidenceEvent[];
 }
 
 /** An alert as the API returns it: the ECS detection record plus the alert's own state. */
@@ -57,6 +60,8 @@ export interface AlertQuery {
   readonly sourceIp?: string | undefined;
   /** ATT&CK technique or sub-technique id (`T1059`, `T1059.001`) or tactic id (`TA0002`). */
   readonly attack?: string | undefined;
+  /** Alerts linked to this incident. */
+  readonly incidentId?: number | undefined;
   /** ISO bounds on `last_seen`. */
   readonly from?: string | undefined;
   readonly to?: string | undefined;
@@ -187,7 +192,7 @@ export async function recordMatches(
           created_at: now,
           updated_at: now,
           document: JSON.stringify(m.document),
-          evidence: JSON.stringify([m.evidence]),
+          evidence: JSON.stringify([...(m.extraEvidence ?? []), m.evidence].slice(-MAX_EVIDENCE)),
         })
         .returning(LIST_COLUMNS)
         .executeTakeFirstOrThrow();
@@ -200,6 +205,25 @@ export async function recordMatches(
     changes.push(change);
   }
   return changes;
+}
+
+/**
+ * Stored events as alert evidence, in the order of `ids` (ids no longer stored are left out).
+ */
+export async function readEvidence(trx: Db, ids: readonly number[]): Promise<EvidenceEvent[]> {
+  if (ids.length === 0) return [];
+  const rows = await trx
+    .selectFrom('events')
+    .select(['id', 'timestamp', 'ecs', 'original'])
+    .where('id', 'in', ids)
+    .execute();
+  const byId = new Map(rows.map((r) => [Number(r.id), r]));
+  const out: EvidenceEvent[] = [];
+  for (const id of ids) {
+    const r = byId.get(id);
+    if (r) out.push({ id, timestamp: r.timestamp.toISOString(), ecs: r.ecs, original: r.original });
+  }
+  return out;
 }
 
 /**
@@ -226,6 +250,14 @@ export async function listAlerts(db: Db, q: AlertQuery): Promise<{ alerts: Alert
             sql<SqlBool>`techniques @> ${JSON.stringify([q.attack.toUpperCase()])}::jsonb`,
             sql<SqlBool>`tactics @> ${JSON.stringify([q.attack.toUpperCase()])}::jsonb`,
           ]),
+        );
+      if (q.incidentId !== undefined)
+        c.push(
+          eb(
+            'id',
+            'in',
+            eb.selectFrom('incident_alerts').select('alert_id').where('incident_id', '=', q.incidentId),
+          ),
         );
       if (q.from) c.push(eb('last_seen', '>=', new Date(q.from)));
       if (q.to) c.push(eb('last_seen', '<', new Date(q.to)));
@@ -288,4 +320,32 @@ export async function setAlertStatus(
   if (!row) return undefined;
   await trx.insertInto('alert_history').values({ alert_id: id, at: now, actor, status, comment }).execute();
   return toAlert(row as Row);
+}
+
+/**
+ * Sets the status of several alerts, each change recorded in its history (bulk actions, closing
+ * an incident). Missing ids are skipped. @returns the changed alerts, in id order
+ */
+export async function setAlertsStatus(
+  trx: Db,
+  ids: readonly number[],
+  status: AlertStatus,
+  comment: string | null,
+  actor: string,
+  now: Date,
+): Promise<Alert[]> {
+  if (ids.length === 0) return [];
+  const rows = (await trx
+    .updateTable('alerts')
+    .set({ status, updated_at: now })
+    .where('id', 'in', ids)
+    .returning(LIST_COLUMNS)
+    .execute()) as Row[];
+  rows.sort((a, b) => a.id - b.id);
+  if (rows.length > 0)
+    await trx
+      .insertInto('alert_history')
+      .values(rows.map((r) => ({ alert_id: r.id, at: now, actor, status, comment })))
+      .execute();
+  return rows.map(toAlert);
 }

@@ -1,8 +1,18 @@
 /**
- * Migration for correlation (see docs). Owned by the correlation work; append-only once shipped.
+ * 0003_correlation: the correlation engine's persisted state (docs/correlation.md, "In the
+ * service"). One row per stage: the detection cursor the state is consistent with, and the state.
+ * Append-only once shipped.
  */
-import type { Kysely, Migration } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 
 export const correlationMigration: Migration = {
-  async up(_db: Kysely<unknown>): Promise<void> {},
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql`
+      CREATE TABLE correlation_state (
+        name text PRIMARY KEY,
+        cursor bigint NOT NULL,
+        state jsonb NOT NULL,
+        saved_at timestamptz NOT NULL
+      )`.execute(db);
+  },
 };

@@ -1,6 +1,16 @@
 /**
- * Kysely table types for correlation; merged into DatabaseSchema (schema.ts).
+ * Kysely table types for correlation state; merged into DatabaseSchema (schema.ts).
  */
+import type { ColumnType, JSONColumnType } from 'kysely';
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface CorrelationTables {}
+export interface CorrelationStateTable {
+  name: string;
+  /** Id of the last stored event the state includes. */
+  cursor: number;
+  state: JSONColumnType<Record<string, unknown>, string, string>;
+  saved_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+export interface CorrelationTables {
+  correlation_state: CorrelationStateTable;
+}

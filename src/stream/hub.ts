@@ -17,6 +17,7 @@ export interface StreamFilter {
 export type StreamMessage =
   | { readonly type: 'alert'; readonly change: 'created' | 'suppressed'; readonly alert: unknown }
   | { readonly type: 'event'; readonly event: unknown }
+  | { readonly type: 'incident'; readonly change: 'created' | 'updated'; readonly incident: unknown }
   | { readonly type: 'dropped'; readonly count: number };
 
 /** Where a subscriber's messages go. `send` is called only when `ready()` is true. */
@@ -59,6 +60,8 @@ export class Subscriber {
   private droppedTotal = 0;
   /** Event filter; absent = alerts only. */
   filter: StreamFilter | undefined;
+  /** Receives incident changes (the subscriber may read incidents: `incidents:read`). */
+  incidents = false;
 
   constructor(
     private readonly sink: StreamSink,
@@ -127,6 +130,11 @@ export class StreamHub {
 
   unsubscribe(s: Subscriber): void {
     this.subscribers.delete(s);
+  }
+
+  /** Sends an incident change to the subscribers allowed to read incidents. */
+  publishIncident(change: 'created' | 'updated', incident: unknown): void {
+    for (const s of this.subscribers) if (s.incidents) s.enqueue({ type: 'incident', change, incident });
   }
 
   /** Fans out one detection batch: alert changes to everyone, events to matching filters. */

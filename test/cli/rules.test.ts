@@ -53,7 +53,9 @@ describe('vigil rules check', () => {
   it("loads Vigil's own pack without any problem", async () => {
     const r = await vigil('rules', 'check', join(ROOT, 'rules'));
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/36 files: 36 rules loaded, 0 inactive, 0 unsupported, 0 errors, 0 warnings/);
+    expect(r.stdout).toMatch(
+      /47 files: 40 rules and 7 correlation rules loaded, 0 inactive, 0 unsupported, 0 errors, 0 warnings/,
+    );
   });
 
   it('reports inactive rules with the placeholder they need, and exits 0', async () => {
@@ -63,18 +65,18 @@ describe('vigil rules check', () => {
     expect(r.stdout).toContain('%Administrators%');
     expect(r.stdout).toContain('placeholder.yml:8');
     expect(r.stdout).toMatch(
-      /1 rules loaded, 1 inactive, 0 unsupported, 0 errors, 0 warnings, 1 excluded by status/,
+      /1 rules and 0 correlation rules loaded, 1 inactive, 0 unsupported, 0 errors, 0 warnings, 1 excluded by status/,
     );
   });
 
   it('loads the rule once --placeholders gives values', async () => {
     const r = await vigil('rules', 'check', join(dir, 'ok'), '--placeholders', admins);
-    expect(r.stdout).toMatch(/2 rules loaded, 0 inactive/);
+    expect(r.stdout).toMatch(/2 rules and 0 correlation rules loaded, 0 inactive/);
   });
 
   it('includes deprecated rules with --status all', async () => {
     const r = await vigil('rules', 'check', join(dir, 'ok'), '--status', 'all', '--placeholders', admins);
-    expect(r.stdout).toMatch(/3 rules loaded/);
+    expect(r.stdout).toMatch(/3 rules and 0 correlation rules loaded/);
   });
 
   it('exits 1 on an invalid rule and says where and why', async () => {

@@ -23,6 +23,7 @@ export async function scan(
   const selected = selectByStatus(set.rules, new Set(['stable', 'test', 'experimental']));
   const report = await runScan({
     rules: selected.rules,
+    correlations: selectByStatus(set.correlations, new Set(['stable', 'test', 'experimental'])).rules,
     filters: set.filters,
     ruleDiagnostics: set.diagnostics,
     ruleFiles: set.files,

@@ -2,12 +2,16 @@
  * The shipped rule pack (rules/): every rule loads, and every rule has realistic samples in
  * test/rules/samples/<rule file>.yml — positives it must match and near misses it must not —
  * decoded with the decoder Vigil uses for that log format and matched by the full pack's
- * detector (so logsource routing is exercised too).
+ * detector (so logsource routing is exercised too). Every correlation rule (`mr_*.yml`) resolves
+ * and has a hand-checked expectation in test/rules/correlation/fixtures (run by
+ * correlation.test.ts).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { planCorrelations } from '../../src/detect/sigma/correlation/plan.js';
+import type { SigmaCorrelation } from '../../src/detect/sigma/correlation/types.js';
 import { createDetector, type Diagnostic, parseRules, type SigmaRule } from '../../src/detect/sigma/index.js';
 import { decodeSample, parseSamples, type Sample, type SamplesFile } from './samples.js';
 
@@ -20,6 +24,7 @@ interface RuleFile {
   readonly name: string;
   readonly path: string;
   readonly rules: readonly SigmaRule[];
+  readonly correlations: readonly SigmaCorrelation[];
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -29,8 +34,16 @@ const ruleFiles: RuleFile[] = readdirSync(RULES_DIR, { recursive: true, encoding
   .map((f) => {
     const path = `rules/${f.replaceAll('\\', '/')}`;
     const parsed = parseRules(readFileSync(join(RULES_DIR, f), 'utf8'), path);
-    return { name: basename(f, '.yml'), path, rules: parsed.rules, diagnostics: parsed.diagnostics };
+    return {
+      name: basename(f, '.yml'),
+      path,
+      rules: parsed.rules,
+      correlations: parsed.correlations,
+      diagnostics: parsed.diagnostics,
+    };
   });
+const correlationFiles = ruleFiles.filter((f) => f.correlations.length > 0);
+const detectionFiles = ruleFiles.filter((f) => f.correlations.length === 0);
 
 const detector = createDetector(ruleFiles.flatMap((f) => f.rules));
 
@@ -57,15 +70,31 @@ describe('rule pack', () => {
   it('loads every rule in rules/ with no diagnostics other than warnings', () => {
     expect(ruleFiles.length).toBeGreaterThan(0);
     expect(problems([...ruleFiles.flatMap((f) => f.diagnostics), ...detector.diagnostics])).toEqual([]);
-    for (const f of ruleFiles) expect(f.rules.length, `${f.path} holds one rule`).toBe(1);
-    expect(detector.rules).toHaveLength(ruleFiles.length);
+    for (const f of detectionFiles) expect(f.rules.length, `${f.path} holds one rule`).toBe(1);
+    for (const f of correlationFiles) {
+      expect(f.rules.length + f.correlations.length, `${f.path} holds one correlation`).toBe(1);
+      expect(f.name, `${f.path}: correlation files are named mr_*`).toMatch(/^mr_/);
+    }
+    expect(detector.rules).toHaveLength(detectionFiles.length);
     const ids = detector.rules.map((r) => r.rule.id);
     expect(new Set(ids).size, 'rule ids are unique').toBe(ids.length);
   });
 
+  it('resolves every correlation rule against the pack, with a fixture expectation for each', () => {
+    expect(correlationFiles.length).toBeGreaterThan(0);
+    const plan = planCorrelations(
+      detector.rules.map((r) => r.rule),
+      correlationFiles.flatMap((f) => f.correlations),
+    );
+    expect(problems(plan.diagnostics)).toEqual([]);
+    expect(plan.correlations).toHaveLength(correlationFiles.length);
+    for (const f of correlationFiles)
+      expect(existsSync(join(ROOT, 'test/rules/correlation/fixtures', `${f.name}.expected.json`)), f.name).toBe(true);
+  });
+
   it('has a well-formed samples file for every rule, naming that rule', () => {
     const ids = new Set(detector.rules.map((r) => r.rule.id));
-    expect([...samples.keys()].sort()).toEqual(ruleFiles.map((f) => f.name).sort());
+    expect([...samples.keys()].sort()).toEqual(detectionFiles.map((f) => f.name).sort());
     for (const [name, file] of samples) {
       if (file instanceof Error) throw file;
       expect(ids.has(file.rule), `${name}.yml names an existing rule id`).toBe(true);

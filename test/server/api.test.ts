@@ -392,6 +392,7 @@ filter:
       expect(s.events[0].bucket).toBe('2026-11-20T01:00:00.000Z');
       expect(s.alerts_by_rule.find((x: Json) => x.key === ENCODED_PS_RULE).count).toBe(2);
       expect(s.alerts_by_tactic.map((x: Json) => x.key)).toContain('TA0002');
+      expect(s.correlation).toMatchObject({ groups: expect.any(Number), late: 0, shedGroups: 0 });
       expect(
         (await call('GET', '/api/v1/stats?from=2026-11-21T00:00:00Z&to=2026-11-20T00:00:00Z')).status,
       ).toBe(400);

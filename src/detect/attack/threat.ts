@@ -7,6 +7,7 @@
  * ATT&CK version does not know (e.g. tactics introduced later, such as `attack.stealth`) are kept
  * verbatim in `unknown` and counted by callers — they are not errors.
  */
+import type { AttackLookup } from './catalog.js';
 import { ATTACK_VERSION, OTHER_IDS, TACTICS, TECHNIQUES } from './enterprise-attack.js';
 
 export interface AttackRef {
@@ -34,6 +35,14 @@ const tacticByShortName = new Map(TACTICS.map(([short, id, name]) => [short, { i
 const techniqueById = new Map(TECHNIQUES.map(([id, name]) => [id, name]));
 const otherIds = new Set(OTHER_IDS);
 
+/** The built-in table (`enterprise-attack.ts`, ATT&CK Enterprise {@link ATTACK_VERSION}) as a lookup. */
+export const builtinAttack: AttackLookup = {
+  version: ATTACK_VERSION,
+  tactic: (shortname) => tacticByShortName.get(shortname),
+  technique: (id) => techniqueById.get(id),
+  other: (id) => otherIds.has(id),
+};
+
 function ref(id: string, name: string, kind: 'tactics' | 'techniques'): AttackRef {
   const path = kind === 'techniques' ? id.replace('.', '/') : id;
   return { id, name, reference: `https://attack.mitre.org/${kind}/${path}/` };
@@ -45,8 +54,10 @@ export const attackVersion: string = ATTACK_VERSION;
 /**
  * Maps a rule's tags (already lower-case) to ECS threat fields.
  * @param tags - e.g. `['attack.execution', 'attack.t1059.001']`
+ * @param lookup - what the tags resolve against: the built-in table (default) or an imported
+ *   catalog (`catalogLookup` in `catalog.ts`)
  */
-export function threatFromTags(tags: readonly string[]): ThreatInfo {
+export function threatFromTags(tags: readonly string[], lookup: AttackLookup = builtinAttack): ThreatInfo {
   const tactics: AttackRef[] = [];
   const techniques: AttackRef[] = [];
   const subtechniques: AttackRef[] = [];
@@ -64,7 +75,7 @@ export function threatFromTags(tags: readonly string[]): ThreatInfo {
   for (const tag of tags) {
     if (!tag.startsWith('attack.')) continue;
     const value = tag.slice('attack.'.length);
-    const tactic = tacticByShortName.get(value);
+    const tactic = lookup.tactic(value);
     if (tactic) {
       add(tactics, ref(tactic.id, tactic.name, 'tactics'));
       continue;
@@ -72,10 +83,10 @@ export function threatFromTags(tags: readonly string[]): ThreatInfo {
     const tech = /^t(\d{4})(?:\.(\d{3}))?$/.exec(value);
     if (tech) {
       const parentId = `T${tech[1]}`;
-      const parentName = techniqueById.get(parentId);
+      const parentName = lookup.technique(parentId);
       if (tech[2] !== undefined) {
         const subId = `${parentId}.${tech[2]}`;
-        const subName = techniqueById.get(subId);
+        const subName = lookup.technique(subId);
         if (subName === undefined || parentName === undefined) unknown.push(tag);
         else {
           add(techniques, ref(parentId, parentName, 'techniques'));
@@ -86,7 +97,7 @@ export function threatFromTags(tags: readonly string[]): ThreatInfo {
       continue;
     }
     const id = value.toUpperCase();
-    if (!otherIds.has(id)) unknown.push(tag);
+    if (!lookup.other(id)) unknown.push(tag);
     else if (id.startsWith('G')) groups.push(id);
     else if (id.startsWith('S')) software.push(id);
     else others.push(id);

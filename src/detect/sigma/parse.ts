@@ -3,47 +3,25 @@
  *
  * Source: Sigma specification v2.1 — `sigma-rules-specification.md` (rule schema, detection,
  * condition) and `sigma-filters-specification.md` (global filters). Multi-document YAML is
- * supported: every document is one rule or filter. Correlation rules are reported as unsupported
- * (they are handled by a later stage, not by this parser).
+ * supported: every document is one rule, filter or correlation rule
+ * (`sigma-correlation-rules-specification.md`; evaluated by `correlation/engine.ts`).
  */
 import { type Document, isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import { ErrorCodes, errorMessage } from '../../errors.js';
 import { type Locate, parseDetection } from './parse-detection.js';
-import { invalid, isObject, isScalar, type Json, pathText, RuleProblem } from './rule-problem.js';
+import { buildCorrelation } from './correlation/parse.js';
+import type { SigmaCorrelation } from './correlation/types.js';
+import { invalid, isObject, type Json, pathText, RuleProblem } from './rule-problem.js';
+import { optionalString, statusAndLevel, stringList } from './yaml-values.js';
 import {
   type Diagnostic,
   type LogSource,
   type ParseResult,
   type RelatedRule,
   type RuleSource,
-  SIGMA_LEVELS,
-  SIGMA_STATUSES,
   type SigmaFilter,
-  type SigmaLevel,
   type SigmaRule,
-  type SigmaStatus,
 } from './types.js';
-
-function optionalString(doc: Record<string, Json>, key: string): string | undefined {
-  const v = doc[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  throw invalid(`"${key}" must be a string`, [key]);
-}
-
-function stringList(doc: Record<string, Json>, key: string): string[] {
-  const v = doc[key];
-  if (v === undefined || v === null) return [];
-  if (typeof v === 'string') return [v];
-  if (Array.isArray(v)) {
-    return v.map((item, i) => {
-      if (isScalar(item) && item !== null) return String(item);
-      throw invalid(`"${key}" must be a list of strings`, [key, i]);
-    });
-  }
-  throw invalid(`"${key}" must be a list of strings`, [key]);
-}
 
 function parseLogSource(v: Json | undefined): LogSource {
   if (!isObject(v)) throw invalid('"logsource" is required and must be a map', ['logsource']);
@@ -80,24 +58,7 @@ function buildRule(
   locate: Locate,
 ): SigmaRule {
   const title = parseTitle(doc);
-  const status = optionalString(doc, 'status');
-  const level = optionalString(doc, 'level');
-  let checkedStatus: SigmaStatus | undefined;
-  if (status !== undefined) {
-    if ((SIGMA_STATUSES as readonly string[]).includes(status)) checkedStatus = status as SigmaStatus;
-    else
-      warnings.push(
-        new RuleProblem('warning', ErrorCodes.RULE_WARNING.code, `unknown status "${status}"`, ['status']),
-      );
-  }
-  let checkedLevel: SigmaLevel | undefined;
-  if (level !== undefined) {
-    if ((SIGMA_LEVELS as readonly string[]).includes(level)) checkedLevel = level as SigmaLevel;
-    else
-      warnings.push(
-        new RuleProblem('warning', ErrorCodes.RULE_WARNING.code, `unknown level "${level}"`, ['level']),
-      );
-  }
+  const { status: checkedStatus, level: checkedLevel } = statusAndLevel(doc, warnings);
   const rule: SigmaRule = {
     kind: 'rule',
     title,
@@ -214,6 +175,7 @@ function lineOf(
 export function parseRules(yamlText: string, path: string): ParseResult {
   const rules: SigmaRule[] = [];
   const filters: SigmaFilter[] = [];
+  const correlations: SigmaCorrelation[] = [];
   const diagnostics: Diagnostic[] = [];
   const counter = new LineCounter();
   const docs = parseAllDocuments(yamlText, {
@@ -277,19 +239,10 @@ export function parseRules(yamlText: string, path: string): ParseResult {
           ['action'],
         );
       }
-      if ('correlation' in meta) {
-        throw new RuleProblem(
-          'unsupported',
-          ErrorCodes.RULE_UNSUPPORTED.code,
-          errorMessage(
-            ErrorCodes.RULE_UNSUPPORTED,
-            'correlation rules are not evaluated by this version of the engine',
-          ),
-          ['correlation'],
-        );
-      }
       const locate: Locate = (path) => lineOf(doc, counter, path);
-      if ('filter' in meta && !('detection' in meta))
+      if ('correlation' in meta && !('detection' in meta))
+        correlations.push(buildCorrelation(meta, source, warnings));
+      else if ('filter' in meta && !('detection' in meta))
         filters.push(buildFilter(meta, source, warnings, locate));
       else rules.push(buildRule(meta, source, warnings, locate));
       warnings.forEach(report);
@@ -298,5 +251,5 @@ export function parseRules(yamlText: string, path: string): ParseResult {
       else throw err;
     }
   });
-  return { rules, filters, diagnostics };
+  return { rules, filters, correlations, diagnostics };
 }

@@ -5,6 +5,7 @@
  * Terms follow the Sigma specification v2.1 (`sigma-rules-specification.md`): logsource,
  * detection, search identifier, detection item, value modifier, condition.
  */
+import type { SigmaCorrelation } from './correlation/types.js';
 
 /** Severity of a rule, per the spec's "Level" section. Ordered from least to most severe. */
 export const SIGMA_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
@@ -136,6 +137,7 @@ export interface Diagnostic {
 export interface ParseResult {
   readonly rules: SigmaRule[];
   readonly filters: SigmaFilter[];
+  readonly correlations: SigmaCorrelation[];
   readonly diagnostics: Diagnostic[];
 }
 

@@ -189,6 +189,14 @@ export function renderSummary(s: ScanSummary, style: TextStyle): string {
   out.push(
     `  Rules: ${r.loaded} loaded from ${r.files} files, ${r.inactive.length} inactive, ${r.unsupported.length} unsupported, ${r.errors.length} with errors, ${r.excludedByStatus} excluded by --status`,
   );
+  if (r.correlations > 0 || s.correlation.matches > 0) {
+    const c = s.correlation;
+    out.push(
+      `  Correlation: ${r.correlations} correlation rules over ${c.matches} base-rule matches, ${c.alerts} alerts` +
+        (c.untimed > 0 ? `, ${c.untimed} matches without @timestamp (not correlated)` : '') +
+        (c.missingGroup > 0 ? `, ${c.missingGroup} without a group-by value` : ''),
+    );
+  }
   if (r.inactive.length > 0) out.push('    inactive:', ...reasons(r.inactive, 5));
   if (r.unsupported.length > 0) out.push('    unsupported:', ...reasons(r.unsupported, 5));
   if (r.errors.length > 0) out.push('    errors:', ...reasons(r.errors, 5));

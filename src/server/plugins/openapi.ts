@@ -22,6 +22,12 @@ async function openapiPlugin(app: FastifyInstance): Promise<void> {
         { name: 'alerts', description: 'Rule matches' },
         { name: 'rules', description: 'Sigma rules, filters, retro-hunts' },
         { name: 'dead-letters', description: 'Input that could not be decoded' },
+        {
+          name: 'incidents',
+          description: 'Case management: incidents, timeline, comments, tasks, observables',
+        },
+        { name: 'risk', description: 'Entity risk scores explained by their alerts' },
+        { name: 'attack', description: 'MITRE ATT&CK catalog, coverage, Navigator layers' },
         { name: 'stats', description: 'Counts over time' },
         { name: 'health', description: 'Liveness, readiness, metrics' },
         { name: 'auth', description: 'Tokens, sessions, MFA, single sign-on' },

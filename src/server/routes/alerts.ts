@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { updateAlertStatus } from '../../alerts/service.js';
+import { bulkUpdateAlerts, updateAlertStatus } from '../../alerts/service.js';
 import { SIGMA_LEVELS } from '../../detect/sigma/types.js';
 import { ErrorCodes, VigilError } from '../../errors.js';
 import { actorFor } from '../../auth/principal.js';
@@ -24,6 +24,9 @@ const ListQuery = Type.Object({
       pattern: '^[Tt][Aa]?\\d{4}(\\.\\d{3})?$',
       description: 'ATT&CK technique (T1059.001) or tactic (TA0002)',
     }),
+  ),
+  incident: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Alerts of this incident' }),
   ),
   from: Type.Optional(DateTime),
   to: Type.Optional(DateTime),
@@ -80,6 +83,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
         user: q.user,
         sourceIp: q.source_ip,
         attack: q.attack,
+        incidentId: q.incident,
         from: q.from,
         to: q.to,
         sort: q.sort ?? 'created_at',
@@ -132,5 +136,61 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
         actorFor(request.principal, request.ip),
         ctx.now(),
       ),
+  );
+
+  app.post(
+    '/api/v1/alerts/bulk',
+    {
+      config: { auth: 'alerts:write' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'Bulk action on alerts: set their status and/or link them to an incident',
+        description:
+          'One transaction: all or nothing. `incident_id` also needs incidents:write; alerts in another ' +
+          'incident move to it.',
+        body: Type.Object(
+          {
+            ids: Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), {
+              minItems: 1,
+              maxItems: 1000,
+            }),
+            status: Type.Optional(AlertStatus),
+            comment: Type.Optional(Type.String({ maxLength: 10_000 })),
+            incident_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+          },
+          { anyOf: [{ required: ['status'] }, { required: ['incident_id'] }] },
+        ),
+        response: {
+          200: Type.Object({
+            alert_ids: Type.Array(Type.Integer()),
+            status: Type.Optional(AlertStatus),
+            incident_id: Type.Optional(Type.Integer()),
+          }),
+          ...errors(400, 403, 404, 409),
+        },
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const incidentId = b.incident_id;
+      if (incidentId !== undefined && !request.principal?.permissions.has('incidents:write'))
+        throw new VigilError(ErrorCodes.FORBIDDEN, 'linking alerts to an incident requires incidents:write');
+      const actor = actorFor(request.principal, request.ip);
+      const now = ctx.now();
+      const ids = await bulkUpdateAlerts(
+        ctx.database,
+        { ids: b.ids, status: b.status, comment: b.comment ?? null },
+        actor,
+        now,
+        incidentId === undefined
+          ? undefined
+          : (trx) => ctx.incidents.addAlertsWithin(trx, incidentId, b.ids, actor, now),
+      );
+      return {
+        alert_ids: ids,
+        ...(b.status !== undefined ? { status: b.status } : {}),
+        ...(incidentId !== undefined ? { incident_id: incidentId } : {}),
+      };
+    },
   );
 };

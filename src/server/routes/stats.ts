@@ -52,6 +52,10 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
             alerts_by_level: Type.Array(Count),
             alerts_by_rule: Type.Array(Count),
             alerts_by_tactic: Type.Array(Count),
+            correlation: Type.Record(Type.String(), Type.Number(), {
+              description:
+                'Correlation engine counters now (not bounded by from/to): groups and events held, fed, fired, late, missingGroup, expired, shedGroups, shedEvents, held, forced (docs/correlation.md)',
+            }),
           }),
           ...errors(400),
         },
@@ -115,6 +119,7 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = a
         alerts_by_level: await by('level'),
         alerts_by_rule: await by('rule_id'),
         alerts_by_tactic: tactics.rows.map((r) => ({ key: r.key, count: Number(r.count) })),
+        correlation: { ...ctx.correlation.stats() },
       };
     },
   );

@@ -45,7 +45,8 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ServiceContext }> = async (
         summary: 'Live alerts and filtered events (WebSocket)',
         description:
           'Server → client messages: `{type:"alert", change:"created"|"suppressed", alert}`, ' +
-          '`{type:"event", event}` (after a subscribe with a filter), `{type:"dropped", count}`. ' +
+          '`{type:"event", event}` (after a subscribe with a filter), ' +
+          '`{type:"incident", change:"created"|"updated", incident}` (with incidents:read), `{type:"dropped", count}`. ' +
           'Client → server: `{type:"auth", token}` (first, unless an Authorization header was sent; again ' +
           'before expiry to extend), `{type:"subscribe", filter?:{fields?, text?}}`; no filter = alerts only, ' +
           'a filter needs events:read. Without auth within 10 s, or at token expiry (`{type:"token_expired"}`), ' +
@@ -79,6 +80,7 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ServiceContext }> = async (
           ready: () => socket.readyState === socket.OPEN && socket.bufferedAmount < HIGH_WATER_BYTES,
           send: (text) => socket.send(text, () => sub?.flush()),
         });
+        sub.incidents = p.permissions.has('incidents:read');
       };
       const pending = principal
         ? undefined

@@ -227,13 +227,14 @@ describe('diagnostics', () => {
     expect(diagnostics).toMatchObject([{ severity: 'warning', path: 'level' }]);
   });
 
-  it('a correlation document is unsupported', () => {
+  it('a correlation document is parsed as a correlation rule beside the rules of its file', () => {
     const correlation =
       'title: Many failed logins\nid: c-1\ncorrelation:\n    type: event_count\n    rules: [failed_login]\n    group-by: [User]\n    timespan: 5m\n    condition:\n        gte: 10\n';
-    const { rules, diagnostics } = parseRules(`${minimal('t')}---\n${correlation}`, 'f.yml');
+    const { rules, correlations, diagnostics } = parseRules(`${minimal('t')}---\n${correlation}`, 'f.yml');
     expect(rules.map((r) => r.title)).toEqual(['t']);
-    expect(diagnostics).toMatchObject([
-      { severity: 'unsupported', code: 'VIGIL_ERR_RULE_UNSUPPORTED', ruleId: 'c-1', path: 'correlation' },
+    expect(diagnostics).toEqual([]);
+    expect(correlations).toMatchObject([
+      { kind: 'correlation', id: 'c-1', type: 'event_count', rules: ['failed_login'], timespanMs: 300_000 },
     ]);
   });
 

@@ -1,0 +1,34 @@
+/**
+ * Persisted correlation state: saved with the detection cursor it is consistent with, inside the
+ * detection transaction.
+ */
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from './schema.js';
+
+export async function readCorrelationState(
+  db: Kysely<DatabaseSchema>,
+  name: string,
+): Promise<{ cursor: number; state: Record<string, unknown> } | undefined> {
+  const row = await db
+    .selectFrom('correlation_state')
+    .select(['cursor', 'state'])
+    .where('name', '=', name)
+    .executeTakeFirst();
+  return row ? { cursor: Number(row.cursor), state: row.state } : undefined;
+}
+
+/** Saves the state (inside the caller's transaction, with the cursor it matches). */
+export async function writeCorrelationState(
+  db: Kysely<DatabaseSchema>,
+  name: string,
+  cursor: number,
+  state: Record<string, unknown>,
+  now: Date,
+): Promise<void> {
+  const text = JSON.stringify(state);
+  await db
+    .insertInto('correlation_state')
+    .values({ name, cursor, state: text, saved_at: now })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ cursor, state: text, saved_at: now }))
+    .execute();
+}
