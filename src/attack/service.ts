@@ -8,6 +8,8 @@
 import { builtinCatalog } from '../detect/attack/builtin-catalog.js';
 import type { AttackCatalog, AttackDomain } from '../detect/attack/catalog.js';
 import { parseStixBundle } from '../detect/attack/stix.js';
+import { correlationKey } from '../detect/sigma/correlation/plan.js';
+import type { SigmaCorrelation } from '../detect/sigma/correlation/types.js';
 import type { ActiveRule } from '../detect/sigma/detector.js';
 import { ErrorCodes, VigilError } from '../errors.js';
 import { ruleKey } from '../rules/service.js';
@@ -131,13 +133,20 @@ export async function currentCatalog(database: Database, domain: AttackDomain): 
 }
 
 /** The detector's active rules as coverage reads them (id as alerts key them: `id`, else title). */
-export function coverageRules(rules: readonly ActiveRule[]): CoverageRule[] {
-  return rules.map((r) => ({
-    id: ruleKey(r.rule),
-    title: r.rule.title,
-    level: r.rule.level,
-    tags: r.rule.tags,
-  }));
+export function coverageRules(
+  rules: readonly ActiveRule[],
+  correlations: readonly SigmaCorrelation[] = [],
+): CoverageRule[] {
+  return [
+    ...rules.map((r) => ({
+      id: ruleKey(r.rule),
+      title: r.rule.title,
+      level: r.rule.level,
+      tags: r.rule.tags,
+    })),
+    // Correlation rules detect techniques too (brute force, spraying): counted by their own tags.
+    ...correlations.map((c) => ({ id: correlationKey(c), title: c.title, level: c.level, tags: c.tags })),
+  ];
 }
 
 export interface CoverageOptions {
@@ -160,7 +169,7 @@ export interface ServiceCoverage {
 /** Coverage of the enabled rules, with the stored data and the alerts of the window. */
 export async function serviceCoverage(
   database: Database,
-  rules: readonly ActiveRule[],
+  rules: readonly CoverageRule[],
   options: CoverageOptions,
 ): Promise<ServiceCoverage> {
   const current = await currentCatalog(database, options.domain);
@@ -174,7 +183,7 @@ export async function serviceCoverage(
   const report = computeCoverage({
     catalog: current.catalog,
     catalogSource: current.source,
-    rules: coverageRules(rules),
+    rules,
     seen,
     detections,
     all: options.all,
@@ -185,7 +194,7 @@ export async function serviceCoverage(
 /** A Navigator layer of the service's coverage (`rules`) or detections (`detections`). */
 export async function serviceLayer(
   database: Database,
-  rules: readonly ActiveRule[],
+  rules: readonly CoverageRule[],
   kind: LayerKind,
   options: CoverageOptions,
 ): Promise<NavigatorLayer> {

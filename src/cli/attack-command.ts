@@ -19,6 +19,7 @@ import { coverageRules, importAttackBundle, type ImportResult } from '../attack/
 import { builtinCatalog } from '../detect/attack/builtin-catalog.js';
 import { type AttackCatalog, type AttackDomain, isAttackDomain } from '../detect/attack/catalog.js';
 import { parseStixBundle } from '../detect/attack/stix.js';
+import { planCorrelations } from '../detect/sigma/correlation/plan.js';
 import { createDetector } from '../detect/sigma/detector.js';
 import { ErrorCodes, VigilError } from '../errors.js';
 import { loadRuleFiles } from '../rules/loader.js';
@@ -177,7 +178,13 @@ export async function attackCoverage(opts: AttackCoverageOptions, io: CommandIO)
   const report = computeCoverage({
     catalog,
     catalogSource: opts.bundle !== undefined ? 'imported' : 'builtin',
-    rules: coverageRules(detector.rules),
+    rules: coverageRules(
+      detector.rules,
+      planCorrelations(
+        detector.rules.map((r) => r.rule),
+        selectByStatus(set.correlations, statuses).rules,
+      ).correlations,
+    ),
   });
   if (opts.layer !== undefined) {
     const layer = buildLayer(report, catalog, {

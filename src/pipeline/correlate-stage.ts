@@ -24,11 +24,13 @@ import type { EvidenceEvent } from '../store/schema.js';
 export interface LiveRef {
   readonly id: number;
   readonly timestamp: string;
+  /** Where the event arrived (`http`, `syslog-tcp`, …). */
+  readonly source?: string;
 }
 
-/** A base-rule match waiting in the re-ordering buffer. */
+/** An event's match of rules correlations read, waiting in the re-ordering buffer. */
 export interface LiveMatch {
-  readonly rule: { readonly id?: string; readonly name?: string };
+  readonly rules: readonly { readonly id?: string; readonly name?: string }[];
   readonly time: number;
   readonly fields: Readonly<Record<string, FieldValue>>;
   readonly ref: LiveRef;
@@ -53,10 +55,14 @@ export interface LiveCorrelationStats extends CorrelatorStats {
   readonly forced: number;
   /** Matches older than the buffer's last release, fed to the engine unordered. */
   readonly outOfOrder: number;
+  /** Matches more than a day ahead of the wall clock, not correlated. */
+  readonly future: number;
 }
 
 /** Wall time without a new match after which held matches are released (ms). */
 const QUIET_MS = 5000;
+/** How far ahead of the wall clock an event time may be and still be correlated (ms). */
+const MAX_FUTURE_MS = 86_400_000;
 
 interface Saved {
   readonly version: 1;
@@ -69,6 +75,7 @@ export class LiveCorrelation {
   private engine: Correlator<LiveRef> | undefined;
   private buffer: ReorderBuffer<LiveMatch>;
   private outOfOrder = 0;
+  private future = 0;
 
   constructor(readonly settings: CorrelationSettings) {
     this.buffer = new ReorderBuffer(settings.latenessMs, settings.maxHeld, QUIET_MS);
@@ -99,14 +106,19 @@ export class LiveCorrelation {
     const engine = this.engineFor(plan);
     const out: CorrelationAlert<LiveRef>[] = [];
     for (const m of matches) {
+      // A clock far ahead would drag event time with it (every later match late): not correlated.
+      if (m.time > wallNow + MAX_FUTURE_MS) {
+        this.future++;
+        continue;
+      }
       // Behind what was already released (another source's clock, a backfill): straight to the
       // engine, which correlates it if its group has not moved past it.
       if (!this.buffer.push(m.time, m, wallNow)) {
         this.outOfOrder++;
-        out.push(...engine.feed(m.rule, m));
+        out.push(...engine.feed(m.rules, m));
       }
     }
-    for (const m of this.buffer.release(wallNow)) out.push(...engine.feed(m.rule, m));
+    for (const m of this.buffer.release(wallNow)) out.push(...engine.feed(m.rules, m));
     return out;
   }
 
@@ -127,7 +139,13 @@ export class LiveCorrelation {
       shedGroups: 0,
       shedEvents: 0,
     };
-    return { ...s, held: this.buffer.size, forced: this.buffer.forced, outOfOrder: this.outOfOrder };
+    return {
+      ...s,
+      held: this.buffer.size,
+      forced: this.buffer.forced,
+      outOfOrder: this.outOfOrder,
+      future: this.future,
+    };
   }
 
   snapshot(): Record<string, unknown> {
@@ -146,6 +164,7 @@ export class LiveCorrelation {
     this.plan = undefined;
     this.buffer = new ReorderBuffer(this.settings.latenessMs, this.settings.maxHeld, QUIET_MS);
     this.outOfOrder = 0;
+    this.future = 0;
   }
 
   /**
@@ -234,6 +253,7 @@ export function correlationAlertMatch(
     threat: threatEcs(threat),
     vigil: {
       event_id: last.id,
+      source: last.source,
       decoder: 'sigma-correlation',
       match: { selections: [], fields: { ...alert.group }, keywords: [] },
       correlation: {

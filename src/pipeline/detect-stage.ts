@@ -78,6 +78,8 @@ export class DetectionStage {
   private wake: (() => void) | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
+  /** A batch failed: the correlation state must be reloaded before the next one. */
+  private needsRecovery = false;
   /** Wall time (ms) of the last correlation state snapshot (the first batch always saves one). */
   private savedAt = Number.NEGATIVE_INFINITY;
 
@@ -158,6 +160,10 @@ export class DetectionStage {
     while (true) {
       let items: StoredItem[];
       try {
+        if (this.needsRecovery) {
+          await this.recoverCorrelation();
+          this.needsRecovery = false;
+        }
         items = await this.next();
         if (items.length === 0) {
           if (this.stopping) return;
@@ -172,9 +178,10 @@ export class DetectionStage {
         await this.process(items);
       } catch (err) {
         this.o.onError?.(err);
-        // The batch fed the correlation engine before its transaction failed: go back to the saved
-        // state and replay from its cursor (recording alerts is idempotent).
-        await this.recoverCorrelation().catch((e: unknown) => this.o.onError?.(e));
+        // The batch may have fed the correlation engine before its transaction failed: before any
+        // other batch, go back to the saved state and replay from its cursor (recording alerts is
+        // idempotent). Until that succeeds (the database may still be down) nothing is processed.
+        if (this.o.correlation) this.needsRecovery = true;
         if (this.stopping) return;
         await new Promise((r) => setTimeout(r, 1000).unref());
       }
@@ -194,30 +201,44 @@ export class DetectionStage {
     for (const item of items) {
       if (!item.event) continue;
       const hits = detector.match(item.event);
+      // One correlation input per event, with every rule it matched that correlations read.
+      let read: LiveMatch | undefined;
       for (let i = 0; i < hits.length; i++) {
         const hit = hits[i]!;
         if (live && plan.consumersOf(hit.rule).length > 0) {
-          const fields: Record<string, FieldValue> = {};
+          read ??= {
+            rules: [],
+            time: Date.parse(item.row.timestamp),
+            fields: {},
+            ref: { id: item.id, timestamp: item.row.timestamp, source: item.row.source },
+          };
+          (read.rules as { id?: string; name?: string }[]).push({ id: hit.rule.id, name: hit.rule.name });
+          const fields = read.fields as Record<string, FieldValue>;
           for (const f of plan.fieldsFor(hit.rule)) {
             const v = item.event.get(f);
             if (v !== undefined) fields[f] = v;
           }
-          correlated.push({
-            rule: { id: hit.rule.id, name: hit.rule.name },
-            time: Date.parse(item.row.timestamp),
-            fields,
-            ref: { id: item.id, timestamp: item.row.timestamp },
-          });
           if (!plan.standalone(hit.rule)) continue;
         }
         matches.push(alertMatch(detector, hit, item.event, item.id, item.row));
       }
+      if (read) correlated.push(read);
     }
     const last = items.length > 0 ? items[items.length - 1]!.id : this.cursor;
     const now = (this.o.now ?? (() => new Date()))();
     const fired = live && plan.correlations.length > 0 ? live.process(plan, correlated, now.getTime()) : [];
     if (items.length === 0 && fired.length === 0) return;
-    const snapshotDue = live !== undefined && now.getTime() - this.savedAt >= live.settings.snapshotMs;
+    let snapshot: string | undefined;
+    if (live !== undefined && now.getTime() - this.savedAt >= live.settings.snapshotMs) {
+      try {
+        snapshot = JSON.stringify(live.snapshot());
+      } catch (err) {
+        // Too large to serialize: the batch goes on; the last saved state stays (and is replayed
+        // from after a crash). Retried after the interval.
+        this.savedAt = now.getTime();
+        this.o.onError?.(err);
+      }
+    }
     const { changes, published } = await this.o.database.db.transaction().execute(async (trx) => {
       for (const alert of fired) {
         if (!plan.correlationStandalone(plan.correlations.indexOf(alert.correlation))) continue;
@@ -228,10 +249,10 @@ export class DetectionStage {
       const c = matches.length > 0 ? await recordMatches(trx, matches, this.o.suppressMs, now) : [];
       const p = c.length > 0 && this.o.afterRecord ? await this.o.afterRecord(trx, c, now) : undefined;
       await writeCursor(trx, DETECTION_CURSOR, last);
-      if (live && snapshotDue) await writeCorrelationState(trx, DETECTION_CURSOR, last, live.snapshot(), now);
+      if (snapshot !== undefined) await writeCorrelationState(trx, DETECTION_CURSOR, last, snapshot, now);
       return { changes: c, published: p };
     });
-    if (snapshotDue) this.savedAt = now.getTime();
+    if (snapshot !== undefined) this.savedAt = now.getTime();
     this.cursor = last;
     this.lastStored = Math.max(this.lastStored, last);
     if (published) published();
@@ -242,8 +263,9 @@ export class DetectionStage {
   private async recoverCorrelation(): Promise<void> {
     const live = this.o.correlation;
     if (!live) return;
-    live.reset();
+    // Read first: if this fails, the state in memory is kept and recovery is retried.
     const saved = await readCorrelationState(this.o.database.db, DETECTION_CURSOR);
+    live.reset();
     if (saved) {
       live.restore(this.o.rules.current().correlation, saved.state, this.wallNow());
       this.cursor = Math.min(this.cursor, saved.cursor);
@@ -253,10 +275,11 @@ export class DetectionStage {
   /** Saves the correlation state with the current cursor (at shutdown). */
   private async saveCorrelation(): Promise<void> {
     const live = this.o.correlation;
-    if (!live) return;
+    // A state that failed to recover is not saved: the saved one (and a replay) is the truth.
+    if (!live || this.needsRecovery) return;
     const now = (this.o.now ?? (() => new Date()))();
     await this.o.database.db.transaction().execute(async (trx) => {
-      await writeCorrelationState(trx, DETECTION_CURSOR, this.cursor, live.snapshot(), now);
+      await writeCorrelationState(trx, DETECTION_CURSOR, this.cursor, JSON.stringify(live.snapshot()), now);
     });
   }
 

@@ -38,7 +38,7 @@ function text(v: unknown): string | undefined {
  * @returns undefined when the event has no `@timestamp`
  */
 export function correlationMatch(
-  rule: SigmaRule,
+  rules: readonly SigmaRule[],
   event: DecodedEvent,
   fields: readonly string[],
   where: { path: string; line: number; index: number; offset?: number | undefined },
@@ -53,7 +53,7 @@ export function correlationMatch(
     if (v !== undefined) values[f] = v;
   }
   const ref: Record<string, unknown> = {
-    rule: rule.title,
+    rule: rules.map((r) => r.title).join(', '),
     '@timestamp': stamp,
     path: where.path,
     line: where.line,
@@ -65,7 +65,7 @@ export function correlationMatch(
     if (v !== undefined) ref[f] = v;
   }
   return {
-    rule: { id: rule.id, name: rule.name },
+    rules: rules.map((r) => ({ id: r.id, name: r.name })),
     time,
     fields: values,
     ref: ref as unknown as CorrelationRef,
@@ -183,7 +183,7 @@ export function runCorrelations(
   const records: DetectionRecord[] = [];
   for (const i of order) {
     const m = matches[i]!;
-    for (const alert of correlator.feed(m.rule, { time: m.time, fields: m.fields, ref: m.ref })) {
+    for (const alert of correlator.feed(m.rules, { time: m.time, fields: m.fields, ref: m.ref })) {
       if (plan.correlationStandalone(plan.correlations.indexOf(alert.correlation)))
         records.push(correlationRecord(alert, plan));
     }

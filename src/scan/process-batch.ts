@@ -3,6 +3,7 @@
  * match it, and build detection records for the matches at or above the minimum level.
  */
 import type { Detector } from '../detect/sigma/detector.js';
+import type { SigmaRule } from '../detect/sigma/types.js';
 import { CHUNK_SIZE, decodeChunk, type EvtxProblem } from '../pipeline/decoders/evtx/chunk.js';
 import { decodeJson } from '../pipeline/decoders/json.js';
 import { isDecodeFailure, textFormat } from '../pipeline/decoders/text.js';
@@ -79,20 +80,17 @@ export function processBatch(
   const handle = (event: DecodedEvent, line: number, only?: readonly number[], offset?: number): void => {
     events++;
     const matches = detector.match(event, only);
+    // The rules correlations read: one correlation input per event, whatever the number of rules.
+    let read: { rules: SigmaRule[]; fields: Set<string> } | undefined;
     for (let i = 0; i < matches.length; i++) {
       const rule = matches[i]!;
       const key = correlation ? correlationRuleKey(rule.rule) : undefined;
-      const read = key === undefined ? undefined : correlation?.[key];
-      if (read) {
-        const m = correlationMatch(rule.rule, event, read.fields, {
-          path: file.path,
-          line,
-          index: events,
-          offset,
-        });
-        if (m) correlationMatches.push(m);
-        else untimed++;
-        if (!read.standalone) continue;
+      const reads = key === undefined ? undefined : correlation?.[key];
+      if (reads) {
+        read ??= { rules: [], fields: new Set() };
+        read.rules.push(rule.rule);
+        for (const f of reads.fields) read.fields.add(f);
+        if (!reads.standalone) continue;
       }
       if (levelRank(rule.rule.level ?? DEFAULT_LEVEL) < minRank) continue;
       const explanation = detector.explain(event, rule);
@@ -105,6 +103,16 @@ export function processBatch(
           options.includeOriginal,
         ),
       );
+    }
+    if (read) {
+      const m = correlationMatch(read.rules, event, [...read.fields], {
+        path: file.path,
+        line,
+        index: events,
+        offset,
+      });
+      if (m) correlationMatches.push(m);
+      else untimed++;
     }
   };
   const handleJson = (text: string, line: number, only?: readonly number[]): void => {

@@ -63,6 +63,7 @@ export interface DetectionRecord {
 
 /** Where a correlated match was found, and the entities of its event. */
 export interface CorrelationRef {
+  /** Title(s) of the matching rule(s) correlations read. */
   readonly rule: string;
   readonly '@timestamp': string;
   readonly path: string;
@@ -74,9 +75,9 @@ export interface CorrelationRef {
   readonly 'source.ip'?: string;
 }
 
-/** A base-rule match a correlation reads: the rule (by id and name), event time and fields. */
+/** An event matching rules correlations read: the rules (by id and name), event time and fields. */
 export interface CorrelationMatch {
-  readonly rule: { readonly id?: string; readonly name?: string };
+  readonly rules: readonly { readonly id?: string; readonly name?: string }[];
   /** `@timestamp` in ms. */
   readonly time: number;
   readonly fields: Record<string, FieldValue>;

@@ -17,15 +17,17 @@ export async function readCorrelationState(
   return row ? { cursor: Number(row.cursor), state: row.state } : undefined;
 }
 
-/** Saves the state (inside the caller's transaction, with the cursor it matches). */
+/**
+ * Saves the state (inside the caller's transaction, with the cursor it matches).
+ * @param text - the state as JSON text
+ */
 export async function writeCorrelationState(
   db: Kysely<DatabaseSchema>,
   name: string,
   cursor: number,
-  state: Record<string, unknown>,
+  text: string,
   now: Date,
 ): Promise<void> {
-  const text = JSON.stringify(state);
   await db
     .insertInto('correlation_state')
     .values({ name, cursor, state: text, saved_at: now })

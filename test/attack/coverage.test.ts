@@ -217,3 +217,26 @@ describe('detections per technique over time', () => {
     ]);
   });
 });
+
+describe('coverage counts correlation rules by their tags', () => {
+  it("Vigil's SSH brute-force correlation covers T1110.001 beside the rules it reads", async () => {
+    const { loadRuleFiles } = await import('../../src/rules/loader.js');
+    const { createDetector } = await import('../../src/detect/sigma/detector.js');
+    const { planCorrelations } = await import('../../src/detect/sigma/correlation/plan.js');
+    const { coverageRules } = await import('../../src/attack/service.js');
+    const set = await loadRuleFiles([new URL('../../rules/linux', import.meta.url).pathname]);
+    const detector = createDetector(set.rules);
+    const plan = planCorrelations(
+      detector.rules.map((r) => r.rule),
+      set.correlations,
+    );
+    const report = computeCoverage({
+      catalog: builtinCatalog(),
+      catalogSource: 'builtin',
+      rules: coverageRules(detector.rules, plan.correlations),
+    });
+    const t = report.techniques.find((x) => x.id === 'T1110.001')!;
+    expect(t.rules.map((r) => r.title)).toContain('SSH Password Brute Force from One Source');
+    expect(t.rules.map((r) => r.title)).toContain('SSH Password Authentication Failed');
+  });
+});

@@ -203,6 +203,34 @@ describe.each(STORE_KINDS)('correlation rules in the service on %s', (kind) => {
     }
   }, 120_000);
 
+  it('after a failed batch transaction, goes back to the saved state: the alert is neither lost nor doubled', async () => {
+    const db = await durable(kind);
+    cleanups.push(db.drop);
+    const ctx = await open(db, ruleDir());
+    try {
+      await ingest(
+        ctx,
+        [1, 2, 3, 4].map((s) => failure(s, '10.0.0.9')),
+      );
+      // Fault injection: the next batch's transaction fails once, after the engine fired.
+      const record = ctx.risk.record.bind(ctx.risk);
+      let failures = 0;
+      ctx.risk.record = async (...args) => {
+        if (failures++ === 0) throw new Error('injected failure');
+        return record(...args);
+      };
+      await ingest(ctx, [failure(5, '10.0.0.9')]);
+      expect(failures).toBe(2);
+      const list = await alerts(ctx);
+      expect(
+        list.map((a) => [a.event_count, (a.vigil as { correlation: { value: number } }).correlation.value]),
+      ).toEqual([[1, 5]]);
+      expect(ctx.correlation.stats()).toMatchObject({ fired: 1, late: 0, groups: 0 });
+    } finally {
+      await closeTestContext(ctx);
+    }
+  }, 120_000);
+
   it('counts matches that arrive later than the allowed lateness and does not correlate them', async () => {
     const db = await durable(kind);
     cleanups.push(db.drop);

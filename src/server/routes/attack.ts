@@ -8,7 +8,13 @@ import { Type } from 'typebox';
 import { readBundleBytes } from '../../attack/bundle-file.js';
 import { LayerKindSchema, NavigatorLayer } from '../../attack/layer-schema.js';
 import { AttackDomainSchema, AttackImport, CatalogCounts, CoverageReport } from '../../attack/schemas.js';
-import { currentCatalog, importAttackBundle, serviceCoverage, serviceLayer } from '../../attack/service.js';
+import {
+  coverageRules,
+  currentCatalog,
+  importAttackBundle,
+  serviceCoverage,
+  serviceLayer,
+} from '../../attack/service.js';
 import { actorFor } from '../../auth/principal.js';
 import type { AttackDomain } from '../../detect/attack/catalog.js';
 import type { ServiceContext } from '../../service/vigil.js';
@@ -62,6 +68,11 @@ const Techniques = Type.Object({
 });
 
 export const attackRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
+  /** The enabled rules and correlation rules, as coverage reads them. */
+  const enabledRules = () => {
+    const snapshot = ctx.rules.current();
+    return coverageRules(snapshot.detector.rules, snapshot.correlation.correlations);
+  };
   // The import route reads the body as bytes (JSON or gzip), to hash and gunzip it itself. This
   // plugin's routes take no other body, so JSON parsing is replaced here only.
   app.removeContentTypeParser('application/json');
@@ -144,7 +155,7 @@ export const attackRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
     },
     async (request) => {
       const q = request.query;
-      const { report } = await serviceCoverage(ctx.database, ctx.rules.current().detector.rules, {
+      const { report } = await serviceCoverage(ctx.database, enabledRules(), {
         domain: q.domain ?? 'enterprise-attack',
         days: q.days ?? 30,
         since: q.since ? new Date(q.since) : undefined,
@@ -175,7 +186,7 @@ export const attackRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
     async (request, reply) => {
       const q = request.query;
       const kind = q.kind ?? 'rules';
-      const layer = await serviceLayer(ctx.database, ctx.rules.current().detector.rules, kind, {
+      const layer = await serviceLayer(ctx.database, enabledRules(), kind, {
         domain: q.domain ?? 'enterprise-attack',
         days: q.days ?? 30,
         since: q.since ? new Date(q.since) : undefined,

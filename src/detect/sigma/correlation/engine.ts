@@ -19,7 +19,13 @@
 import type { FieldValue, SigmaRule } from '../types.js';
 import { conditionHolds, numericValue, percentile, valueKey } from './metrics.js';
 import type { CorrelationPlan } from './plan.js';
-import { type CorrelationAlert, type CorrelationInput, MAX_ALERT_EVENTS, METRIC_TYPES } from './types.js';
+import {
+  type CorrelationAlert,
+  type CorrelationInput,
+  MAX_ALERT_EVENTS,
+  METRIC_TYPES,
+  type SigmaCorrelation,
+} from './types.js';
 
 export interface CorrelatorOptions {
   /** Groups held across all correlations (default 100,000). */
@@ -63,14 +69,12 @@ interface Entry<R> {
   readonly step: number;
   /** value_count: the value's key; metric types: the number; otherwise undefined. */
   readonly value: string | number | undefined;
-  readonly fields: Readonly<Record<string, FieldValue>>;
   readonly events: readonly R[];
   readonly omitted: number;
 }
 
 interface Partial<R> {
   readonly start: number;
-  readonly fields: Readonly<Record<string, FieldValue>>;
   readonly events: readonly R[];
   readonly omitted: number;
 }
@@ -110,9 +114,21 @@ export interface CorrelatorSnapshot<R> {
 /** Inputs between two sweeps of expired groups. */
 const SWEEP_EVERY = 4096;
 
-/** The correlation's identity in snapshots: id, else name, else title. */
-function identity(c: { id?: string; name?: string; title: string }): string {
-  return c.id ?? c.name ?? c.title;
+/**
+ * The correlation's identity in snapshots: id (else name, else title) and its definition, so
+ * state saved under an edited correlation (other rules, order, grouping, condition, timespan) is
+ * not read under the new one.
+ */
+function identity(c: SigmaCorrelation): string {
+  const definition = JSON.stringify([
+    c.type,
+    c.rules,
+    c.groupBy,
+    c.timespanMs,
+    c.condition,
+    [...c.aliases].map(([alias, m]) => [alias, [...m]]),
+  ]);
+  return `${c.id ?? c.name ?? c.title} ${definition}`;
 }
 
 function capEvents<R>(lists: readonly (readonly R[])[], omitted: number): { events: R[]; omitted: number } {
@@ -135,6 +151,10 @@ export class Correlator<R> {
   private sweepIn = SWEEP_EVERY;
   /** Sweep periods so far; groups remember the period of their last update. */
   private epoch = 0;
+  /** The sweep period of the last expiry scan made at `maxGroups`. */
+  private shedScan = -1;
+  /** Per correlation: the key of its most recently updated group (already last in its map). */
+  private readonly lastKey: (string | undefined)[] = [];
   private readonly maxGroups: number;
   private readonly maxEvents: number;
   /** Per correlation and position: the group-by fields and condition fields read (aliases applied). */
@@ -173,12 +193,18 @@ export class Correlator<R> {
   }
 
   /**
-   * Feeds one match of a base rule.
-   * @param rule - the matching rule (resolved by id or name)
+   * Feeds one event's match of one or more base rules (all the rules the event matched: it
+   * counts once per correlation).
+   * @param rules - the matching rule(s) (resolved by id or name)
    * @returns the correlation alerts it completed (chained ones after the alerts they consume)
    */
-  feed(rule: Pick<SigmaRule, 'id' | 'name'>, input: CorrelationInput<R>): CorrelationAlert<R>[] {
-    const consumers = this.plan.consumersOf(rule);
+  feed(
+    rules: Pick<SigmaRule, 'id' | 'name'> | readonly Pick<SigmaRule, 'id' | 'name'>[],
+    input: CorrelationInput<R>,
+  ): CorrelationAlert<R>[] {
+    const consumers = Array.isArray(rules)
+      ? this.plan.consumersOfRules(rules)
+      : this.plan.consumersOf(rules as Pick<SigmaRule, 'id' | 'name'>);
     if (consumers.length === 0) return [];
     this.stats.fed++;
     if (Number.isNaN(input.time)) {
@@ -193,7 +219,15 @@ export class Correlator<R> {
     }
     const out: CorrelationAlert<R>[] = [];
     const item: Item<R> = { time: input.time, fields: input.fields, events: [input.ref], omitted: 0 };
-    for (const { correlation, step } of consumers) this.consume(correlation, step, item, out);
+    let previous = -1;
+    for (const { correlation, step } of consumers) {
+      // An event matching several referenced rules counts once (its latest-listed rule), except
+      // in a sequence, where it may start one while completing another.
+      const c = this.plan.correlations[correlation]!;
+      if (correlation === previous && c.type !== 'temporal_ordered') continue;
+      previous = correlation;
+      this.consume(correlation, step, item, out);
+    }
     return out;
   }
 
@@ -227,6 +261,8 @@ export class Correlator<R> {
 
   private group(ci: number, step: number, item: Item<R>): { k: string; g: Group<R> } | undefined {
     const c = this.plan.correlations[ci]!;
+    // A later step of a sequence with nothing before it starts nothing (no group for every login).
+    const lookupOnly = c.type === 'temporal_ordered' && step > 0;
     const names = this.groupFields[ci]![step]!;
     // One group-by field (the usual case) keys by its text; several by their JSON list.
     let key: string;
@@ -252,10 +288,22 @@ export class Correlator<R> {
     const k = key;
     const map = this.groups[ci]!;
     let g = map.get(k);
-    if (!g) {
+    if (g) {
+      // Least recently updated first: move the group to the end (unless it is already there).
+      if (this.lastKey[ci] !== k) {
+        map.delete(k);
+        map.set(k, g);
+        this.lastKey[ci] = k;
+      }
+    } else {
+      if (lookupOnly) return undefined;
       if (this.stats.groups >= this.maxGroups) {
-        // Expired groups go first; then the oldest group of the correlation holding the most.
-        this.expire(this.maxTime);
+        // Idle expired groups go first (one scan per sweep period); then the least recently
+        // updated group of the correlation holding the most.
+        if (this.shedScan !== this.epoch) {
+          this.shedScan = this.epoch;
+          this.expire(this.maxTime, true);
+        }
         if (this.stats.groups >= this.maxGroups) {
           let biggest = map;
           for (const m of this.groups) if (m.size > biggest.size) biggest = m;
@@ -282,6 +330,7 @@ export class Correlator<R> {
       };
       this.stats.groups++;
       map.set(k, g);
+      this.lastKey[ci] = k;
     }
     return { k, g };
   }
@@ -340,7 +389,6 @@ export class Correlator<R> {
       t: item.time,
       step,
       value,
-      fields: item.fields,
       events: item.events,
       omitted: item.omitted,
     });
@@ -406,7 +454,7 @@ export class Correlator<R> {
     for (let i = 0; i < g.steps.length; i++)
       if (g.steps[i] && g.steps[i]!.start < minT) g.steps[i] = undefined;
     if (step === 0) {
-      g.steps[0] = { start: item.time, fields: item.fields, events: item.events, omitted: item.omitted };
+      g.steps[0] = { start: item.time, events: item.events, omitted: item.omitted };
       return;
     }
     const prev = g.steps[step - 1];
@@ -418,8 +466,7 @@ export class Correlator<R> {
       return;
     }
     const cur = g.steps[step];
-    if (!cur || cur.start <= prev.start)
-      g.steps[step] = { start: prev.start, fields: item.fields, events, omitted };
+    if (!cur || cur.start <= prev.start) g.steps[step] = { start: prev.start, events, omitted };
   }
 
   private fire(

@@ -157,6 +157,18 @@ export function buildCorrelation(
         ['correlation', 'condition'],
       ),
     );
+  if (
+    (t === 'event_count' || t === 'value_count' || t === 'temporal') &&
+    condition.comparisons.every((x) => x.op === 'lt' || x.op === 'lte' || x.op === 'neq')
+  )
+    warnings.push(
+      new RuleProblem(
+        'warning',
+        ErrorCodes.RULE_WARNING.code,
+        'a condition without a lower bound holds at the first match: it fires at every match (docs/correlation.md)',
+        ['correlation', 'condition'],
+      ),
+    );
   const generate = c.generate ?? doc.generate;
   if (generate !== undefined && generate !== null && typeof generate !== 'boolean')
     throw invalid('"generate" must be true or false', ['correlation', 'generate']);

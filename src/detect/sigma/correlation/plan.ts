@@ -28,6 +28,11 @@ export interface CorrelationPlan {
   readonly diagnostics: readonly Diagnostic[];
   /** Correlations consuming this base rule's matches (empty for a rule no correlation references). */
   consumersOf(rule: Pick<SigmaRule, 'id' | 'name'>): readonly Consumer[];
+  /**
+   * Correlations consuming the matches of an event that matched all these rules, in evaluation
+   * order (outer correlations first, later positions first).
+   */
+  consumersOfRules(rules: readonly Pick<SigmaRule, 'id' | 'name'>[]): readonly Consumer[];
   /** Correlations consuming this correlation's alerts. */
   consumersOfCorrelation(index: number): readonly Consumer[];
   /** Fields (Sigma names) a base rule's matches must carry, sorted. */
@@ -151,8 +156,20 @@ export function planCorrelations(
     }),
   );
 
-  // Per correlation, later positions first: one event never completes two steps of a sequence.
-  const order = (a: Consumer, b: Consumer): number => a.correlation - b.correlation || b.step - a.step;
+  // Outer correlations before the inner ones they read (an inner alert made by an event must not
+  // let that same event complete the outer one), then per correlation later positions first: one
+  // event never completes two steps of a sequence.
+  const rank = new Map<number, number>();
+  const rankOf = (ci: number): number => {
+    let r = rank.get(ci);
+    if (r !== undefined) return r;
+    r = 0;
+    for (const { correlation } of corrConsumers[ci]!) r = Math.max(r, rankOf(correlation) + 1);
+    rank.set(ci, r);
+    return r;
+  };
+  const order = (a: Consumer, b: Consumer): number =>
+    rankOf(a.correlation) - rankOf(b.correlation) || a.correlation - b.correlation || b.step - a.step;
   for (const l of ruleConsumers.values()) l.sort(order);
   for (const l of corrConsumers) l.sort(order);
 
@@ -216,6 +233,18 @@ export function planCorrelations(
       return (r && ruleConsumers.get(r)) ?? NONE;
     },
     consumersOfCorrelation: (index) => corrConsumers[index] ?? NONE,
+    consumersOfRules: (list) => {
+      if (list.length === 1) {
+        const r = find(list[0]!);
+        return (r && ruleConsumers.get(r)) ?? NONE;
+      }
+      const all: Consumer[] = [];
+      for (const rule of list) {
+        const r = find(rule);
+        if (r) all.push(...(ruleConsumers.get(r) ?? NONE));
+      }
+      return all.sort(order);
+    },
     fieldsFor: (rule) => {
       const r = find(rule);
       return (r && ruleFields.get(r)) ?? [];

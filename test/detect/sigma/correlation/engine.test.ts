@@ -423,3 +423,86 @@ describe('time and bounded state', () => {
     expect(b.stats).toMatchObject({ late: 1, groups: 2 });
   });
 });
+
+describe('review cases', () => {
+  it('an event matching two referenced rules counts once', () => {
+    const yaml = `${base('a')}---\n${base('b')}---\n${corr('type: event_count\nrules: [a, b]\ngroup-by: [ip]\ntimespan: 1m\ncondition:\n    gte: 2')}`;
+    const { plan, rule } = load(yaml);
+    const engine = new Correlator<string>(plan);
+    // The scan and the service feed each event once, with every rule it matched.
+    expect(engine.feed([rule('a'), rule('b')], { time: 0, fields: { ip: 'x' }, ref: 'ev1' })).toEqual([]);
+    const fired = engine.feed([rule('b')], { time: 1000, fields: { ip: 'x' }, ref: 'ev2' });
+    expect(fired.map((a) => [a.value, a.events])).toEqual([[2, ['ev1', 'ev2']]]);
+  });
+
+  it('in a chain, the event that completes the inner correlation does not also complete the outer one', () => {
+    const body = (order: 'inner-first' | 'outer-first'): string => {
+      const inner = `title: inner\nid: inner\nname: inner\ncorrelation:\n    type: event_count\n    rules: [a]\n    group-by: [ip]\n    timespan: 1m\n    condition:\n        gte: 2\n`;
+      const outer = `title: outer\nid: outer\ncorrelation:\n    type: temporal_ordered\n    rules: [inner, a]\n    group-by: [ip]\n    timespan: 1m\n`;
+      return `${base('a')}---\n${order === 'inner-first' ? `${inner}---\n${outer}` : `${outer}---\n${inner}`}`;
+    };
+    for (const order of ['inner-first', 'outer-first'] as const) {
+      const { alerts } = run(body(order), [
+        ['a', 0, { ip: 'x' }],
+        ['a', 1, { ip: 'x' }],
+        ['a', 2, { ip: 'x' }],
+      ]);
+      expect(
+        alerts.map((a) => [a.correlation.title, a.time, a.events]),
+        order,
+      ).toEqual([
+        ['inner', 1000, ['a#0', 'a#1']],
+        ['outer', 2000, ['a#0', 'a#1', 'a#2']],
+      ]);
+    }
+  });
+
+  it('sheds the least recently updated group, not the oldest created', () => {
+    const rules = `${base('fail')}---\n${corr('type: event_count\nrules: [fail]\ngroup-by: [ip]\ntimespan: 1h\ncondition:\n    gte: 3')}`;
+    const { alerts, engine } = run(
+      rules,
+      [
+        ['fail', 0, { ip: 'a' }],
+        ['fail', 1, { ip: 'b' }],
+        ['fail', 2, { ip: 'a' }],
+        ['fail', 3, { ip: 'c' }], // sheds b (a was updated after b)
+        ['fail', 4, { ip: 'a' }],
+      ],
+      { maxGroups: 2 },
+    );
+    expect(alerts.map((a) => a.group)).toEqual([{ ip: 'a' }]);
+    expect(engine.stats.shedGroups).toBe(1);
+  });
+
+  it('a later step of a sequence with nothing before it creates no group', () => {
+    const yaml = `${base('fail')}---\n${base('ok')}---\n${corr('type: temporal_ordered\nrules: [fail, ok]\ngroup-by: [ip]\ntimespan: 1h')}`;
+    const { alerts, engine } = run(
+      yaml,
+      [
+        ['fail', 0, { ip: 'attacker' }],
+        ['ok', 1, { ip: 'u1' }],
+        ['ok', 2, { ip: 'u2' }],
+        ['ok', 3, { ip: 'u3' }],
+        ['ok', 4, { ip: 'attacker' }],
+      ],
+      { maxGroups: 1 },
+    );
+    expect(alerts.map((a) => a.group)).toEqual([{ ip: 'attacker' }]);
+    expect(engine.stats).toMatchObject({ shedGroups: 0 });
+  });
+
+  it('does not restore state saved under an edited definition of the correlation', () => {
+    const v1 = `${base('a')}---\n${base('b')}---\n${corr('type: temporal_ordered\nrules: [a, b]\ngroup-by: [ip]\ntimespan: 1h')}`;
+    const v2 = `${base('a')}---\n${base('b')}---\n${corr('type: temporal_ordered\nrules: [b, a]\ngroup-by: [ip]\ntimespan: 1h')}`;
+    const one = load(v1);
+    const e1 = new Correlator<string>(one.plan);
+    e1.feed(one.rule('a'), { time: 0, fields: { ip: 'x' }, ref: 'a0' });
+    const two = load(v2);
+    const e2 = new Correlator<string>(two.plan);
+    expect(e2.restore(JSON.parse(JSON.stringify(e1.snapshot())))).toBe(1);
+    expect(e2.feed(two.rule('a'), { time: 1000, fields: { ip: 'x' }, ref: 'a1' })).toEqual([]);
+    // Unchanged definition: restored.
+    const same = new Correlator<string>(load(v1).plan);
+    expect(same.restore(JSON.parse(JSON.stringify(e1.snapshot())))).toBe(0);
+  });
+});
