@@ -3,7 +3,7 @@
  * (test/rules/correlation/**.expected.json, see its README) and returns what the engine raised
  * for that correlation beside what the file expects.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { scan } from '../helpers/scan.js';
 import { shared } from '../helpers/shared-data.js';
@@ -39,6 +39,7 @@ export function expectedFiles(fixtures: boolean): { name: string; file: Expected
 /** Scans the file's inputs with the pack and returns the alerts of its correlation, in time order. */
 export async function raised(file: ExpectedFile): Promise<{ alerts: ExpectedAlert[]; events: number; failures: number }> {
   const paths = file.input.map((p) => (file.fixture ? join(EXPECTED_DIR, 'fixtures', p) : shared(p)));
+  for (const p of paths) if (!existsSync(p)) throw new Error(`input ${p} of ${file.rule} does not exist`);
   const report = await scan(paths, { year: file.year, timezone: file.timezone });
   const alerts = report.detections
     .filter((d) => d.rule.id === file.rule)

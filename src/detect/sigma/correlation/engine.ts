@@ -17,15 +17,21 @@
  * everything shed is counted. Groups whose window ran out are dropped every 4,096 inputs.
  */
 import type { FieldValue, SigmaRule } from '../types.js';
-import { conditionHolds, numericValue, percentile, valueKey } from './metrics.js';
-import type { CorrelationPlan } from './plan.js';
 import {
-  type CorrelationAlert,
-  type CorrelationInput,
-  MAX_ALERT_EVENTS,
-  METRIC_TYPES,
-  type SigmaCorrelation,
-} from './types.js';
+  addEntry,
+  capEvents,
+  type Entry,
+  type Group,
+  groupMetric,
+  identity,
+  type Item,
+  newGroup,
+  type Partial,
+  removeOldest,
+} from './group.js';
+import { conditionHolds, numericValue, valueKey } from './metrics.js';
+import type { CorrelationPlan } from './plan.js';
+import { type CorrelationAlert, type CorrelationInput, METRIC_TYPES } from './types.js';
 
 export interface CorrelatorOptions {
   /** Groups held across all correlations (default 100,000). */
@@ -56,46 +62,6 @@ export interface CorrelatorStats {
   shedEvents: number;
 }
 
-/** What moves through the engine: a base match or a correlation alert, with its evidence. */
-interface Item<R> {
-  readonly time: number;
-  readonly fields: Readonly<Record<string, FieldValue>>;
-  readonly events: readonly R[];
-  readonly omitted: number;
-}
-
-interface Entry<R> {
-  readonly t: number;
-  readonly step: number;
-  /** value_count: the value's key; metric types: the number; otherwise undefined. */
-  readonly value: string | number | undefined;
-  readonly events: readonly R[];
-  readonly omitted: number;
-}
-
-interface Partial<R> {
-  readonly start: number;
-  readonly events: readonly R[];
-  readonly omitted: number;
-}
-
-interface Group<R> {
-  readonly ci: number;
-  readonly key: string;
-  readonly values: Readonly<Record<string, FieldValue>>;
-  entries: Entry<R>[];
-  head: number;
-  last: number;
-  /** Sweep period of the last update. */
-  epoch: number;
-  distinct: Map<string, number>;
-  sum: number;
-  numeric: number;
-  ruleCounts: number[];
-  /** temporal_ordered: the latest-starting partial sequence that reached each position. */
-  steps: (Partial<R> | undefined)[];
-}
-
 /** A JSON-safe copy of the engine's state (for the service to persist). */
 export interface CorrelatorSnapshot<R> {
   readonly version: 1;
@@ -113,36 +79,6 @@ export interface CorrelatorSnapshot<R> {
 
 /** Inputs between two sweeps of expired groups. */
 const SWEEP_EVERY = 4096;
-
-/**
- * The correlation's identity in snapshots: id (else name, else title) and its definition, so
- * state saved under an edited correlation (other rules, order, grouping, condition, timespan) is
- * not read under the new one.
- */
-function identity(c: SigmaCorrelation): string {
-  const definition = JSON.stringify([
-    c.type,
-    c.rules,
-    c.groupBy,
-    c.timespanMs,
-    c.condition,
-    [...c.aliases].map(([alias, m]) => [alias, [...m]]),
-  ]);
-  return `${c.id ?? c.name ?? c.title} ${definition}`;
-}
-
-function capEvents<R>(lists: readonly (readonly R[])[], omitted: number): { events: R[]; omitted: number } {
-  let total = omitted;
-  for (const l of lists) total += l.length;
-  const events: R[] = [];
-  // The latest matches are kept: they are what completed the condition.
-  for (let i = lists.length - 1; i >= 0 && events.length < MAX_ALERT_EVENTS; i--) {
-    const l = lists[i]!;
-    for (let j = l.length - 1; j >= 0 && events.length < MAX_ALERT_EVENTS; j--) events.push(l[j]!);
-  }
-  events.reverse();
-  return { events, omitted: total - events.length };
-}
 
 export class Correlator<R> {
   /** Per correlation: its groups by key, oldest first. */
@@ -314,20 +250,7 @@ export class Correlator<R> {
       }
       const values: Record<string, FieldValue> = {};
       c.groupBy.forEach((name, i) => (values[name] = item.fields[names[i]!]!));
-      g = {
-        ci,
-        key,
-        values,
-        entries: [],
-        head: 0,
-        last: item.time,
-        epoch: this.epoch,
-        distinct: new Map(),
-        sum: 0,
-        numeric: 0,
-        ruleCounts: c.rules.map(() => 0),
-        steps: [],
-      };
+      g = newGroup<R>(ci, key, values, item.time, this.epoch, c.rules.length);
       this.stats.groups++;
       map.set(k, g);
       this.lastKey[ci] = k;
@@ -336,22 +259,8 @@ export class Correlator<R> {
   }
 
   private evictOldest(g: Group<R>): void {
-    const e = g.entries[g.head]!;
-    g.head++;
+    removeOldest(g);
     this.stats.events--;
-    g.ruleCounts[e.step]!--;
-    if (typeof e.value === 'string') {
-      const n = g.distinct.get(e.value)! - 1;
-      if (n === 0) g.distinct.delete(e.value);
-      else g.distinct.set(e.value, n);
-    } else if (typeof e.value === 'number') {
-      g.sum -= e.value;
-      g.numeric--;
-    }
-    if (g.head > 1024 && g.head * 2 > g.entries.length) {
-      g.entries = g.entries.slice(g.head);
-      g.head = 0;
-    }
   }
 
   private consume(ci: number, step: number, item: Item<R>, out: CorrelationAlert<R>[]): void {
@@ -385,25 +294,13 @@ export class Correlator<R> {
     } else if (METRIC_TYPES.has(c.type)) {
       value = numericValue(item.fields[fields[0]!]);
     }
-    g.entries.push({
-      t: item.time,
-      step,
-      value,
-      events: item.events,
-      omitted: item.omitted,
-    });
+    addEntry(g, { t: item.time, step, value, events: item.events, omitted: item.omitted });
     this.stats.events++;
-    g.ruleCounts[step]!++;
-    if (typeof value === 'string') g.distinct.set(value, (g.distinct.get(value) ?? 0) + 1);
-    else if (typeof value === 'number') {
-      g.sum += value;
-      g.numeric++;
-    }
     while (g.entries.length - g.head > this.maxEvents) {
       this.evictOldest(g);
       this.stats.shedEvents++;
     }
-    const metric = this.metric(ci, g);
+    const metric = groupMetric(c, g);
     if (!conditionHolds(c.condition, metric)) return;
     const live = g.entries.slice(g.head);
     const { events, omitted } = capEvents(
@@ -412,33 +309,6 @@ export class Correlator<R> {
     );
     this.drop(k, g);
     this.fire(ci, g.values, metric, live[0]!.t, item, events, omitted, out);
-  }
-
-  private metric(ci: number, g: Group<R>): number {
-    const c = this.plan.correlations[ci]!;
-    switch (c.type) {
-      case 'event_count':
-        return g.entries.length - g.head;
-      case 'value_count':
-        return g.distinct.size;
-      case 'temporal':
-        return g.ruleCounts.filter((n) => n > 0).length;
-      case 'value_sum':
-        return g.sum;
-      case 'value_avg':
-        return g.numeric > 0 ? g.sum / g.numeric : Number.NaN;
-      case 'value_percentile':
-      case 'value_median': {
-        const values: number[] = [];
-        for (let i = g.head; i < g.entries.length; i++) {
-          const v = g.entries[i]!.value;
-          if (typeof v === 'number') values.push(v);
-        }
-        return percentile(values, c.condition.percentile ?? 50);
-      }
-      default:
-        return Number.NaN;
-    }
   }
 
   private consumeOrdered(
@@ -533,30 +403,9 @@ export class Correlator<R> {
         dropped++;
         continue;
       }
-      const g: Group<R> = {
-        ci,
-        key: s.key,
-        values: s.values,
-        entries: [],
-        head: 0,
-        last: s.last,
-        epoch: this.epoch,
-        distinct: new Map(),
-        sum: 0,
-        numeric: 0,
-        ruleCounts: c.rules.map(() => 0),
-        steps: s.steps.map((x) => x ?? undefined),
-      };
-      for (const e of s.entries) {
-        if (e.step >= c.rules.length) continue;
-        g.entries.push(e);
-        g.ruleCounts[e.step]!++;
-        if (typeof e.value === 'string') g.distinct.set(e.value, (g.distinct.get(e.value) ?? 0) + 1);
-        else if (typeof e.value === 'number') {
-          g.sum += e.value;
-          g.numeric++;
-        }
-      }
+      const g = newGroup<R>(ci, s.key, s.values, s.last, this.epoch, c.rules.length);
+      g.steps = s.steps.map((x) => x ?? undefined);
+      for (const e of s.entries) if (e.step < c.rules.length) addEntry(g, e);
       this.groups[ci]!.set(s.key, g);
       this.stats.groups++;
       this.stats.events += g.entries.length;
