@@ -15,8 +15,8 @@ import {
 import { type CorrelationPlan, correlationKey } from '../detect/sigma/correlation/plan.js';
 import { type ReorderSnapshot, ReorderBuffer } from '../detect/sigma/correlation/reorder.js';
 import type { CorrelationAlert } from '../detect/sigma/correlation/types.js';
-import type { FieldValue, SigmaRule } from '../detect/sigma/types.js';
-import { DEFAULT_LEVEL, LEVEL_SEVERITY, threatEcs } from '../scan/detection.js';
+import type { FieldValue } from '../detect/sigma/types.js';
+import { correlationAlertParts } from '../scan/correlate.js';
 import type { AlertMatch } from '../store/alerts.js';
 import type { EvidenceEvent } from '../store/schema.js';
 
@@ -180,17 +180,6 @@ export class LiveCorrelation {
   }
 }
 
-function nest(target: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split('.');
-  let node = target;
-  for (let i = 0; i < keys.length - 1; i++) {
-    const k = keys[i]!;
-    if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
-    node = node[k] as Record<string, unknown>;
-  }
-  node[keys[keys.length - 1]!] = value;
-}
-
 function text(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
@@ -216,57 +205,21 @@ export function correlationAlertMatch(
   evidence: readonly EvidenceEvent[],
 ): AlertMatch {
   const c = alert.correlation;
-  const level = c.level ?? DEFAULT_LEVEL;
   const last = alert.events[alert.events.length - 1]!;
   const lastRow = evidence.find((e) => e.id === last.id);
-  const ecs: Record<string, unknown> = {};
-  for (const f of ['host.name', 'user.name', 'source.ip'] as const) {
-    const v = lastRow ? at(lastRow.ecs, f) : undefined;
-    if (v !== undefined) nest(ecs, f, v);
-  }
-  for (const [k, v] of Object.entries(alert.group)) if (k.includes('.')) nest(ecs, k, v);
+  const entities: Record<string, unknown> = {};
+  for (const f of ['host.name', 'user.name', 'source.ip'] as const)
+    entities[f] = lastRow ? at(lastRow.ecs, f) : undefined;
+  const { level, document: ecs, correlation } = correlationAlertParts(alert, plan, entities);
   const threat: ThreatInfo = threatFromTags(c.tags);
-  const index = plan.correlations.indexOf(c);
-  const rules = (plan.targets[index] ?? []).map((t) =>
-    t.kind === 'rule' ? (t.rule as SigmaRule).title : plan.correlations[t.index]!.title,
-  );
-  const iso = (t: number): string => new Date(t).toISOString();
-  const condition: Record<string, unknown> = {};
-  for (const { op, value } of c.condition.comparisons) condition[op] = value;
-  if (c.condition.fields.length > 0) condition.field = c.condition.fields;
-  if (c.condition.percentile !== undefined) condition.percentile = c.condition.percentile;
   const document: Record<string, unknown> = {
     ...ecs,
-    '@timestamp': iso(alert.time),
-    event: { kind: 'alert', severity: LEVEL_SEVERITY[level] },
-    rule: {
-      id: c.id,
-      name: c.title,
-      level,
-      status: c.status,
-      description: c.description,
-      author: c.author,
-      reference: c.references.length > 0 ? c.references : undefined,
-      tags: c.tags,
-      ruleset: 'sigma',
-    },
-    threat: threatEcs(threat),
     vigil: {
       event_id: last.id,
       source: last.source,
       decoder: 'sigma-correlation',
       match: { selections: [], fields: { ...alert.group }, keywords: [] },
-      correlation: {
-        type: c.type,
-        group: { ...alert.group },
-        value: alert.value,
-        condition,
-        timespan: c.timespan,
-        window: { start: iso(alert.window.start), end: iso(alert.window.end) },
-        rules,
-        event_ids: alert.events.map((e) => e.id),
-        omitted_events: alert.omittedEvents,
-      },
+      correlation: { ...correlation, event_ids: alert.events.map((e) => e.id) },
     },
   };
   return {

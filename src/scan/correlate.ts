@@ -9,11 +9,12 @@ import { threatFromTags } from '../detect/attack/threat.js';
 import { Correlator, type CorrelatorStats } from '../detect/sigma/correlation/engine.js';
 import type { CorrelationPlan } from '../detect/sigma/correlation/plan.js';
 import type { CorrelationAlert, SigmaCorrelation } from '../detect/sigma/correlation/types.js';
-import type { FieldValue, SigmaEvent, SigmaRule } from '../detect/sigma/types.js';
+import type { FieldValue, SigmaEvent, SigmaLevel, SigmaRule } from '../detect/sigma/types.js';
 import type { DecodedEvent } from '../pipeline/decoders/types.js';
 import { DEFAULT_LEVEL, LEVEL_SEVERITY, threatEcs } from './detection.js';
 import {
   type CorrelationMatch,
+  type CorrelationDetail,
   type CorrelationRef,
   correlationRuleKey,
   type DetectionRecord,
@@ -86,7 +87,8 @@ export function correlationProcessOptions(
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function nest(target: Record<string, unknown>, path: string, value: unknown): void {
+/** Sets a dotted ECS path in a nested document. */
+export function nest(target: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
   let node = target;
   for (let i = 0; i < keys.length - 1; i++) {
@@ -108,27 +110,26 @@ function conditionText(c: SigmaCorrelation): Record<string, unknown> {
 }
 
 /**
- * The detection record of a correlation alert: `rule.*` of the correlation, the group values as
- * ECS fields where their names are ECS (`source.ip`), the entities of the completing event, and
- * `vigil.correlation` (type, group, metric, window, contributing matches).
+ * What every correlation alert carries, in `vigil scan` and in the service: the ECS document
+ * (`@timestamp`, `event`, `rule.*` of the correlation, `threat.*`, the completing event's entities
+ * and the ECS-named group values) and `vigil.correlation` without the contributing matches.
+ * @param entities - `host.name`, `user.name`, `source.ip` of the completing event (dotted names)
  */
-export function correlationRecord(
-  alert: CorrelationAlert<CorrelationRef>,
+export function correlationAlertParts(
+  alert: CorrelationAlert<unknown>,
   plan: CorrelationPlan,
-): DetectionRecord {
+  entities: Readonly<Record<string, unknown>>,
+): { level: SigmaLevel; document: Record<string, unknown>; correlation: Record<string, unknown> } {
   const c = alert.correlation;
-  const last = alert.events[alert.events.length - 1];
   const level = c.level ?? DEFAULT_LEVEL;
-  const doc: Record<string, unknown> = {};
-  for (const f of ['host.name', 'user.name', 'source.ip'] as const)
-    if (last?.[f] !== undefined) nest(doc, f, last[f]);
-  for (const [k, v] of Object.entries(alert.group)) if (k.includes('.')) nest(doc, k, v);
-  const titles = plan.targets[plan.correlations.indexOf(c)]!.map((t) =>
+  const document: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(entities)) if (v !== undefined && v !== null) nest(document, k, v);
+  for (const [k, v] of Object.entries(alert.group)) if (k.includes('.')) nest(document, k, v);
+  const titles = (plan.targets[plan.correlations.indexOf(c)] ?? []).map((t) =>
     t.kind === 'rule' ? t.rule.title : plan.correlations[t.index]!.title,
   );
   const iso = (t: number): string => new Date(t).toISOString();
-  return {
-    ...doc,
+  Object.assign(document, {
     '@timestamp': iso(alert.time),
     event: { kind: 'alert', severity: LEVEL_SEVERITY[level] },
     rule: {
@@ -143,6 +144,34 @@ export function correlationRecord(
       ruleset: 'sigma',
     },
     threat: threatEcs(threatFromTags(c.tags)),
+  });
+  const correlation = {
+    type: c.type,
+    group: { ...alert.group },
+    value: alert.value,
+    condition: conditionText(c),
+    timespan: c.timespan,
+    window: { start: iso(alert.window.start), end: iso(alert.window.end) },
+    rules: titles,
+    omitted_events: alert.omittedEvents,
+  };
+  return { level, document, correlation };
+}
+
+/**
+ * The detection record of a correlation alert ({@link correlationAlertParts}), located at the
+ * completing match's file and line, with the contributing matches in `vigil.correlation.events`.
+ */
+export function correlationRecord(
+  alert: CorrelationAlert<CorrelationRef>,
+  plan: CorrelationPlan,
+): DetectionRecord {
+  const last = alert.events[alert.events.length - 1];
+  const entities: Record<string, unknown> = {};
+  for (const f of ['host.name', 'user.name', 'source.ip'] as const) entities[f] = last?.[f];
+  const { document, correlation } = correlationAlertParts(alert, plan, entities);
+  return {
+    ...document,
     log: { file: { path: last?.path ?? '' } },
     vigil: {
       line: last?.line ?? 0,
@@ -150,19 +179,9 @@ export function correlationRecord(
       decoder: 'sigma-correlation',
       logsource: { services: [], categories: [] },
       match: { selections: [], fields: { ...alert.group }, keywords: [] },
-      correlation: {
-        type: c.type,
-        group: { ...alert.group },
-        value: alert.value,
-        condition: conditionText(c),
-        timespan: c.timespan,
-        window: { start: iso(alert.window.start), end: iso(alert.window.end) },
-        rules: titles,
-        events: alert.events,
-        omitted_events: alert.omittedEvents,
-      },
+      correlation: { ...correlation, events: alert.events } as unknown as CorrelationDetail,
     },
-  };
+  } as unknown as DetectionRecord;
 }
 
 /**
