@@ -6,6 +6,7 @@
  * resumes from the saved cursor and replays the events since (alert recording is idempotent), so
  * no correlation state is lost.
  */
+import type { AttackLookup } from '../detect/attack/catalog.js';
 import { type ThreatInfo, threatFromTags } from '../detect/attack/threat.js';
 import {
   Correlator,
@@ -203,6 +204,7 @@ export function correlationAlertMatch(
   alert: CorrelationAlert<LiveRef>,
   plan: CorrelationPlan,
   evidence: readonly EvidenceEvent[],
+  attack?: AttackLookup,
 ): AlertMatch {
   const c = alert.correlation;
   const last = alert.events[alert.events.length - 1]!;
@@ -210,8 +212,8 @@ export function correlationAlertMatch(
   const entities: Record<string, unknown> = {};
   for (const f of ['host.name', 'user.name', 'source.ip'] as const)
     entities[f] = lastRow ? at(lastRow.ecs, f) : undefined;
-  const { level, document: ecs, correlation } = correlationAlertParts(alert, plan, entities);
-  const threat: ThreatInfo = threatFromTags(c.tags);
+  const { level, document: ecs, correlation } = correlationAlertParts(alert, plan, entities, attack);
+  const threat: ThreatInfo = threatFromTags(c.tags, attack);
   const document: Record<string, unknown> = {
     ...ecs,
     vigil: {

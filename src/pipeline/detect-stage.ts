@@ -194,7 +194,7 @@ export class DetectionStage {
 
   private async process(items: readonly StoredItem[]): Promise<void> {
     const started = performance.now();
-    const { detector, correlation: plan } = this.o.rules.current();
+    const { detector, correlation: plan, attack } = this.o.rules.current();
     const live = this.o.correlation;
     const matches: AlertMatch[] = [];
     const correlated: LiveMatch[] = [];
@@ -244,7 +244,7 @@ export class DetectionStage {
         if (!plan.correlationStandalone(plan.correlations.indexOf(alert.correlation))) continue;
         const ids = alert.events.slice(-MAX_EVIDENCE).map((e) => e.id);
         const rows = await readEvidence(trx, ids);
-        matches.push(correlationAlertMatch(alert, plan, rows));
+        matches.push(correlationAlertMatch(alert, plan, rows, attack));
       }
       const c = matches.length > 0 ? await recordMatches(trx, matches, this.o.suppressMs, now) : [];
       const p = c.length > 0 && this.o.afterRecord ? await this.o.afterRecord(trx, c, now) : undefined;

@@ -5,7 +5,9 @@
  * and writes an audit entry.
  */
 import { type CorrelationPlan, correlationKey, planCorrelations } from '../detect/sigma/correlation/plan.js';
+import { type AttackLookup, catalogLookup } from '../detect/attack/catalog.js';
 import { createDetector, type Detector } from '../detect/sigma/detector.js';
+import { loadCatalog } from '../store/attack.js';
 import { parseRules } from '../detect/sigma/parse.js';
 import type { Diagnostic, SigmaFilter, SigmaRule } from '../detect/sigma/types.js';
 import { ErrorCodes, VigilError } from '../errors.js';
@@ -47,6 +49,8 @@ export interface RuleSnapshot {
   readonly detector: Detector;
   /** The enabled correlation rules, resolved against the detector's rules. */
   readonly correlation: CorrelationPlan;
+  /** The imported ATT&CK catalog rule tags resolve against (undefined: the built-in table). */
+  readonly attack: AttackLookup | undefined;
   readonly rules: readonly RuleInfo[];
   readonly diagnostics: readonly Diagnostic[];
   readonly filters: readonly StoredFilter[];
@@ -112,9 +116,12 @@ export class RuleService {
       filters.push(...parsed.filters);
     }
     const enabled = [...byKey.values()].filter(({ rule }) => states.get(ruleKey(rule)) !== false);
+    // Rule tags resolve against the imported ATT&CK Enterprise catalog when there is one.
+    const imported = await loadCatalog(db, 'enterprise-attack');
+    const attack = imported ? catalogLookup(imported) : undefined;
     const detector = createDetector(
       enabled.map((e) => e.rule),
-      { filters },
+      { filters, attack },
     );
     diagnostics.push(...detector.diagnostics);
     const correlations = selectByStatus(files.correlations, RUNNABLE).rules;
@@ -156,6 +163,7 @@ export class RuleService {
     }
     this.snapshot = {
       detector,
+      attack,
       correlation,
       rules,
       diagnostics,

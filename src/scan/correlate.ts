@@ -5,6 +5,7 @@
  * ({@link runCorrelations}), so results are exact and memory grows with the base-rule matches,
  * not with the events.
  */
+import type { AttackLookup } from '../detect/attack/catalog.js';
 import { threatFromTags } from '../detect/attack/threat.js';
 import { Correlator, type CorrelatorStats } from '../detect/sigma/correlation/engine.js';
 import type { CorrelationPlan } from '../detect/sigma/correlation/plan.js';
@@ -119,6 +120,7 @@ export function correlationAlertParts(
   alert: CorrelationAlert<unknown>,
   plan: CorrelationPlan,
   entities: Readonly<Record<string, unknown>>,
+  attack?: AttackLookup,
 ): { level: SigmaLevel; document: Record<string, unknown>; correlation: Record<string, unknown> } {
   const c = alert.correlation;
   const level = c.level ?? DEFAULT_LEVEL;
@@ -143,7 +145,7 @@ export function correlationAlertParts(
       tags: c.tags,
       ruleset: 'sigma',
     },
-    threat: threatEcs(threatFromTags(c.tags)),
+    threat: threatEcs(threatFromTags(c.tags, attack)),
   });
   const correlation = {
     type: c.type,

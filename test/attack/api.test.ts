@@ -95,6 +95,7 @@ describe.each(STORE_KINDS)('ATT&CK API on %s', (kind) => {
     const t = await viewer('GET', '/api/v1/attack/techniques');
     expect(t.status).toBe(200);
     expect(t.body.attack).toMatchObject({ source: 'builtin', version: '18.1', imported: null });
+    expect(ctx.rules.current().attack).toBeUndefined();
     const layer = await viewer('GET', '/api/v1/attack/coverage/layer?kind=rules');
     expect(layer.status).toBe(200);
     expect(checkLayerFormat(layer.body)).toEqual([]);
@@ -137,6 +138,16 @@ describe.each(STORE_KINDS)('ATT&CK API on %s', (kind) => {
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actor: 'user:admin', target: 'enterprise-attack', before: null });
     expect(audit[0]!.after).toMatchObject({ version: '18', sha256: r.body.imported.sha256 });
+  });
+
+  it('after the import, rule tags resolve against the imported catalog (the rules were reloaded)', async () => {
+    const attack = ctx.rules.current().attack;
+    expect(attack?.version).toBe('18');
+    expect(attack?.technique('T1110.001')).toBe('Password Guessing');
+    const [rule] = ctx.rules.current().detector.rules;
+    expect(rule?.threat.subtechniques.map((x) => [x.id, x.name])).toEqual([
+      ['T1110.001', 'Password Guessing'],
+    ]);
   });
 
   it('a re-import replaces the domain’s catalog in place (no duplicate rows), with the old one as before', async () => {

@@ -240,3 +240,27 @@ describe('coverage counts correlation rules by their tags', () => {
     expect(t.rules.map((r) => r.title)).toContain('SSH Password Authentication Failed');
   });
 });
+
+describe('the detector resolves rule tags with the lookup it is given', () => {
+  it('an imported catalog names the technique its own way', async () => {
+    const { createDetector } = await import('../../src/detect/sigma/detector.js');
+    const { parseRules } = await import('../../src/detect/sigma/parse.js');
+    const { rules } = parseRules(
+      'title: t\nid: r1\ntags: [attack.credential-access, attack.t1110.001]\nlogsource:\n    product: windows\ndetection:\n    sel:\n        a: 1\n    condition: sel\n',
+      'r.yml',
+    );
+    const lookup = {
+      version: '99',
+      tactic: (s: string) =>
+        s === 'credential-access' ? { id: 'TA0006', name: 'Credential Access (imported)' } : undefined,
+      technique: (id: string) =>
+        id === 'T1110.001' ? 'Password Guessing (imported)' : id === 'T1110' ? 'Brute Force' : undefined,
+      other: () => false,
+    };
+    const [rule] = createDetector(rules, { attack: lookup }).rules;
+    expect(rule!.threat.subtechniques.map((x) => x.name)).toEqual(['Password Guessing (imported)']);
+    expect(rule!.threat.tactics.map((x) => x.name)).toEqual(['Credential Access (imported)']);
+    const [builtin] = createDetector(rules).rules;
+    expect(builtin!.threat.subtechniques.map((x) => x.name)).toEqual(['Password Guessing']);
+  });
+});

@@ -6,6 +6,7 @@
  * match, evaluating only the candidates routed by logsource and `EventID`; `detector.explain`
  * says why a rule matched (built only for matches).
  */
+import type { AttackLookup } from '../attack/catalog.js';
 import { type ThreatInfo, threatFromTags } from '../attack/threat.js';
 import { type CompiledNode, type CompiledRule, CompileError, compileRule } from './compile.js';
 import { EventCache, FieldTable } from './event-cache.js';
@@ -38,6 +39,8 @@ export interface DetectorOptions {
   readonly filters?: readonly SigmaFilter[];
   /** Values of `%name%` placeholders for the `expand` modifier (name without `%`). */
   readonly placeholders?: ReadonlyMap<string, readonly string[]>;
+  /** What `attack.*` tags resolve against (default: the built-in ATT&CK table). */
+  readonly attack?: AttackLookup;
 }
 
 export interface Detector {
@@ -153,7 +156,12 @@ export function createDetector(rules: readonly SigmaRule[], options: DetectorOpt
   for (const rule of merged) {
     try {
       const compiled = compileRule(rule, fields, placeholders);
-      active.push({ index: active.length, rule, threat: threatFromTags(rule.tags), compiled });
+      active.push({
+        index: active.length,
+        rule,
+        threat: threatFromTags(rule.tags, options.attack),
+        compiled,
+      });
     } catch (err) {
       if (!(err instanceof CompileError)) throw err;
       diagnostics.push({

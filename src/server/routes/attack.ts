@@ -226,7 +226,7 @@ export const attackRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
     async (request) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const read = await readBundleBytes(body);
-      return importAttackBundle(
+      const result = await importAttackBundle(
         ctx.database,
         read,
         {
@@ -237,6 +237,9 @@ export const attackRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
         actorFor(request.principal, request.ip),
         ctx.now(),
       );
+      // New alerts resolve rule tags against the imported catalog from now on.
+      await ctx.rules.reload();
+      return result;
     },
   );
 };
