@@ -3,7 +3,7 @@
  * repeats on an open alert, listing with filters and keyset pagination, status updates.
  */
 import { type Expression, type Kysely, type SqlBool, sql } from 'kysely';
-import { decodePageCursor, encodePageCursor } from './page-cursor.js';
+import { afterCursor, decodePageCursor, encodePageCursor } from './page-cursor.js';
 import type { DatabaseSchema, EvidenceEvent } from './schema.js';
 
 /** Alert statuses; the first three are open (repeats are suppressed into them). */
@@ -232,7 +232,6 @@ export async function readEvidence(trx: Db, ids: readonly number[]): Promise<Evi
  */
 export async function listAlerts(db: Db, q: AlertQuery): Promise<{ alerts: Alert[]; next?: string }> {
   const after = q.cursor ? decodePageCursor(q.cursor) : undefined;
-  const cmp = q.order === 'desc' ? '<' : '>';
   const rows = await db
     .selectFrom('alerts')
     .select(LIST_COLUMNS)
@@ -261,13 +260,7 @@ export async function listAlerts(db: Db, q: AlertQuery): Promise<{ alerts: Alert
         );
       if (q.from) c.push(eb('last_seen', '>=', new Date(q.from)));
       if (q.to) c.push(eb('last_seen', '<', new Date(q.to)));
-      if (after)
-        c.push(
-          eb.or([
-            eb(q.sort, cmp, new Date(after.value)),
-            eb.and([eb(q.sort, '=', new Date(after.value)), eb('id', cmp, after.id)]),
-          ]),
-        );
+      if (after) c.push(afterCursor(q.sort, q.order, after));
       return eb.and(c);
     })
     .orderBy(q.sort, q.order)

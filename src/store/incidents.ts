@@ -12,7 +12,7 @@ import {
   sql,
   type Updateable,
 } from 'kysely';
-import { decodePageCursor, encodePageCursor } from './page-cursor.js';
+import { afterCursor, decodePageCursor, encodePageCursor } from './page-cursor.js';
 import type { DatabaseSchema } from './schema.js';
 import type { IncidentsTable } from './schema-incidents.js';
 
@@ -175,7 +175,6 @@ export async function listIncidentRows(
   q: IncidentQuery,
 ): Promise<{ rows: IncidentRow[]; next?: string }> {
   const after = q.cursor ? decodePageCursor(q.cursor) : undefined;
-  const cmp = q.order === 'desc' ? '<' : '>';
   const rows = await db
     .selectFrom('incidents')
     .selectAll()
@@ -201,13 +200,7 @@ export async function listIncidentRows(
       }
       if (q.from) c.push(eb('created_at', '>=', new Date(q.from)));
       if (q.to) c.push(eb('created_at', '<', new Date(q.to)));
-      if (after)
-        c.push(
-          eb.or([
-            eb(q.sort, cmp, new Date(after.value)),
-            eb.and([eb(q.sort, '=', new Date(after.value)), eb('id', cmp, after.id)]),
-          ]),
-        );
+      if (after) c.push(afterCursor(q.sort, q.order, after));
       return eb.and(c);
     })
     .orderBy(q.sort, q.order)
