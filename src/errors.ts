@@ -62,6 +62,11 @@ export const ErrorCodes = {
   LOGIN_LOCKED: define('VIGIL_ERR_LOGIN_LOCKED', 'too many failed logins; retry after %s s', 429),
   INCIDENT_TRANSITION: define('VIGIL_ERR_INCIDENT_TRANSITION', 'incident %s cannot go from %s to %s', 409),
   ATTACK_BUNDLE: define('VIGIL_ERR_ATTACK_BUNDLE', 'not a usable ATT&CK STIX bundle: %s', 422),
+  ML_INPUT: define('VIGIL_ERR_ML_INPUT', 'bad model input: %s', 400),
+  ML_MODEL: define('VIGIL_ERR_ML_MODEL', 'unusable model: %s', 422),
+  ML_NO_DATA: define('VIGIL_ERR_ML_NO_DATA', 'not enough data to train %s: %s', 422),
+  ML_UNKNOWN_MODEL: define('VIGIL_ERR_ML_UNKNOWN_MODEL', 'unknown model: %s', 404),
+  ML_TRAINING_BUSY: define('VIGIL_ERR_ML_TRAINING_BUSY', 'a training job is already running for %s (job %s)', 409),
 } as const;
 
 export type ErrorName = keyof typeof ErrorCodes;

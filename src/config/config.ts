@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AUTH_FILE_KEYS, type AuthConfig, loadAuthConfig } from './auth.js';
+import { loadMlConfig, ML_FILE_KEYS, type MlConfig } from './ml.js';
 import { bad, bool, int, list, type Raw, text, timezone, url } from './values.js';
 
 /** The validated configuration of `vigil serve`. */
@@ -64,6 +65,8 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Accounts and access (`config/auth.ts`). */
   readonly auth: AuthConfig;
+  /** Machine learning: UEBA, templates, training, attack paths (`config/ml.ts`). */
+  readonly ml: MlConfig;
 }
 
 /** Flags of `vigil serve`, already parsed by the CLI; each overrides its environment variable. */
@@ -119,6 +122,7 @@ const SETTINGS: { [K in keyof Config]: Setting<K> } = {
   esPort: { key: 'esPort', env: 'VIGIL_ES_PORT', file: 'es_port', parse: int(0, 65535, 9200) },
   tls: { key: 'tls', env: '', file: '', parse: () => undefined },
   auth: { key: 'auth', env: '', file: '', parse: () => undefined as unknown as AuthConfig },
+  ml: { key: 'ml', env: '', file: '', parse: () => undefined as unknown as MlConfig },
   redisUrl: { key: 'redisUrl', env: 'REDIS_URL', file: 'redis_url', parse: url(['redis:', 'rediss:']) },
   natsUrl: { key: 'natsUrl', env: 'NATS_URL', file: 'nats_url', parse: url(['nats:', 'tls:']) },
   syslogYear: {
@@ -254,6 +258,7 @@ function readFileSettings(path: string): Record<string, Raw> {
   const known = new Set(Object.values(SETTINGS).map((s) => s.file));
   known.add('tls_cert').add('tls_key');
   for (const k of AUTH_FILE_KEYS) known.add(k);
+  for (const k of ML_FILE_KEYS) known.add(k);
   for (const k of Object.keys(doc)) if (!known.has(k)) throw bad(`${path}: ${k}`, 'unknown setting');
   return doc as Record<string, Raw>;
 }
@@ -272,7 +277,7 @@ export function loadConfig(
   const file = filePath ? readFileSettings(filePath) : {};
   const out: Record<string, unknown> = {};
   for (const s of Object.values(SETTINGS) as Setting<keyof Config>[]) {
-    if (s.key === 'tls' || s.key === 'auth') continue;
+    if (s.key === 'tls' || s.key === 'auth' || s.key === 'ml') continue;
     const flag = s.flag ? flags[s.flag] : undefined;
     const fromFlag = Array.isArray(flag) ? (flag.length > 0 ? flag : undefined) : flag;
     const [value, name] =
@@ -289,5 +294,6 @@ export function loadConfig(
     throw bad(cert ? 'VIGIL_TLS_KEY' : 'VIGIL_TLS_CERT', 'HTTPS needs both a certificate and a key');
   out.tls = cert && key ? { cert: resolve(cert), key: resolve(key) } : undefined;
   out.auth = loadAuthConfig(env, file, filePath);
+  out.ml = loadMlConfig(env, file, filePath);
   return out as unknown as Config;
 }

@@ -69,3 +69,25 @@ export function timezone(v: Raw, name: string): string {
   }
   return s;
 }
+
+export function float(min: number, max: number, fallback: number) {
+  return (v: Raw, name: string): number => {
+    if (v === undefined || v === '') return fallback;
+    const n = typeof v === 'number' ? v : Number(String(v).trim());
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw bad(name, `expected a number from ${min} to ${max}, got "${String(v)}"`);
+    return n;
+  };
+}
+
+/** A comma-separated list (or a YAML sequence) of non-empty strings. */
+export function commaList(v: Raw, name: string): string[] {
+  if (v === undefined || v === '') return [];
+  if (typeof v === 'string')
+    return v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return [...(v as string[])];
+  throw bad(name, 'expected a comma-separated list');
+}

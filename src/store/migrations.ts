@@ -8,6 +8,10 @@ import { attackMigration } from './migration-attack.js';
 import { correlationMigration } from './migration-correlation.js';
 import { incidentsMigration } from './migration-incidents.js';
 import { riskMigration } from './migration-risk.js';
+import { mlMigration } from './migration-ml.js';
+import { uebaMigration } from './migration-ueba.js';
+import { templatesMigration } from './migration-templates.js';
+import { assetsMigration } from './migration-assets.js';
 
 const migrations: Record<string, Migration> = {
   '0001_service': {
@@ -118,6 +122,10 @@ const migrations: Record<string, Migration> = {
   '0004_incidents': incidentsMigration,
   '0005_risk': riskMigration,
   '0006_attack': attackMigration,
+  '0007_ml': mlMigration,
+  '0008_ueba': uebaMigration,
+  '0009_templates': templatesMigration,
+  '0010_assets': assetsMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -7,6 +7,10 @@ import type { AttackTables } from './schema-attack.js';
 import type { CorrelationTables } from './schema-correlation.js';
 import type { IncidentsTables } from './schema-incidents.js';
 import type { RiskTables } from './schema-risk.js';
+import type { MlTables } from './schema-ml.js';
+import type { UebaTables } from './schema-ueba.js';
+import type { TemplatesTables } from './schema-templates.js';
+import type { AssetsTables } from './schema-assets.js';
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -233,7 +237,16 @@ export interface OidcLoginsTable {
   expires_at: Timestamp;
 }
 
-export interface DatabaseSchema extends CorrelationTables, IncidentsTables, RiskTables, AttackTables {
+export interface DatabaseSchema
+  extends
+    CorrelationTables,
+    IncidentsTables,
+    RiskTables,
+    AttackTables,
+    MlTables,
+    UebaTables,
+    TemplatesTables,
+    AssetsTables {
   events: EventsTable;
   dead_letters: DeadLettersTable;
   alerts: AlertsTable;
