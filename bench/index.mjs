@@ -5,6 +5,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-for (const bench of ['scan-bench.mjs', 'evtx-bench.mjs', 'correlation-bench.mjs', 'service-bench.mjs']) {
+const BENCHES = [
+  'scan-bench.mjs',
+  'evtx-bench.mjs',
+  'correlation-bench.mjs',
+  'anomaly-bench.mjs',
+  'classifier-bench.mjs',
+  'templates-bench.mjs',
+  'ueba-bench.mjs',
+  'graph-bench.mjs',
+  'service-bench.mjs',
+];
+for (const bench of BENCHES) {
   execFileSync(process.execPath, [join(HERE, bench), ...process.argv.slice(2)], { stdio: 'inherit' });
 }

@@ -66,7 +66,11 @@ export const ErrorCodes = {
   ML_MODEL: define('VIGIL_ERR_ML_MODEL', 'unusable model: %s', 422),
   ML_NO_DATA: define('VIGIL_ERR_ML_NO_DATA', 'not enough data to train %s: %s', 422),
   ML_UNKNOWN_MODEL: define('VIGIL_ERR_ML_UNKNOWN_MODEL', 'unknown model: %s', 404),
-  ML_TRAINING_BUSY: define('VIGIL_ERR_ML_TRAINING_BUSY', 'a training job is already running for %s (job %s)', 409),
+  ML_TRAINING_BUSY: define(
+    'VIGIL_ERR_ML_TRAINING_BUSY',
+    'a training job is already running for %s (job %s)',
+    409,
+  ),
 } as const;
 
 export type ErrorName = keyof typeof ErrorCodes;

@@ -3,14 +3,34 @@
  * (as `vigil scan` prints it) with the stored event's id in place of a file position.
  */
 import type { ActiveRule, Detector } from '../detect/sigma/detector.js';
+import { MAX_ENTITY_CHARS } from '../detect/ueba/entities.js';
 import type { DecodedEvent } from '../pipeline/decoders/types.js';
 import { ruleKey } from '../rules/service.js';
 import { DEFAULT_LEVEL, detectionRecord } from '../scan/detection.js';
 import type { AlertMatch } from '../store/alerts.js';
 import type { NewEvent } from '../store/events.js';
 
+/**
+ * An entity value as alerts keep it: a non-empty string cut to `MAX_ENTITY_CHARS` (entity values
+ * are index keys — `alerts_open`, risk, incidents — and PostgreSQL refuses an index row over
+ * ~2.7 KB, which would fail every detection batch holding a hostile 8 KB host or user name).
+ */
 function text(v: unknown): string | null {
-  return typeof v === 'string' && v !== '' ? v : null;
+  if (typeof v !== 'string' || v === '') return null;
+  return v.length > MAX_ENTITY_CHARS ? v.slice(0, MAX_ENTITY_CHARS) : v;
+}
+
+/** The alert entities (`host.name`, `user.name`, `source.ip`) of an event's ECS document. */
+export function alertEntities(ecs: Record<string, unknown>): {
+  host: string | null;
+  user: string | null;
+  sourceIp: string | null;
+} {
+  return {
+    host: text(at(ecs, 'host.name')),
+    user: text(at(ecs, 'user.name')),
+    sourceIp: text(at(ecs, 'source.ip')),
+  };
 }
 
 function at(doc: Record<string, unknown>, path: string): unknown {
@@ -49,9 +69,7 @@ export function alertMatch(
     level: rule.rule.level ?? DEFAULT_LEVEL,
     techniques: [...t.techniques, ...t.subtechniques].map((x) => x.id),
     tactics: t.tactics.map((x) => x.id),
-    host: text(at(ecs, 'host.name')),
-    user: text(at(ecs, 'user.name')),
-    sourceIp: text(at(ecs, 'source.ip')),
+    ...alertEntities(ecs),
     document,
     evidence: { id, timestamp: row.timestamp, ecs: { ...ecs }, original: row.original },
   };

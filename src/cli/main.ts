@@ -7,6 +7,7 @@ import '../pipeline/decoders/register.js';
 import { registerAttack } from './attack-command.js';
 import { registerAudit } from './audit-command.js';
 import { registerEvtx } from './evtx-command.js';
+import { registerLogs } from './logs-command.js';
 import { registerMl } from './ml-command.js';
 import { registerRules } from './rules-command.js';
 import { type CommandIO, registerScan } from './scan-command.js';
@@ -45,6 +46,7 @@ export async function main(
   registerAudit(program, io, setExit);
   registerAttack(program, io, setExit);
   registerMl(program, io, setExit);
+  registerLogs(program, io, setExit);
   try {
     await program.parseAsync([...argv]);
   } catch (err) {

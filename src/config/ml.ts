@@ -12,6 +12,10 @@ export interface MlConfig {
   readonly uebaWindowMs: number;
   /** Anomaly score in [0, 1] at or above which a UEBA window becomes an alert (`VIGIL_UEBA_THRESHOLD`, default 0.65). */
   readonly uebaThreshold: number;
+  /** How long (event time) a UEBA window waits after its end for late events, ms (`VIGIL_UEBA_LATENESS_MS`, default 300,000 = 5 min). */
+  readonly uebaLatenessMs: number;
+  /** Wall time without new events after which UEBA windows that ended by the wall clock close, ms (`VIGIL_UEBA_IDLE_MS`, default 300,000 = 5 min). */
+  readonly uebaIdleMs: number;
   /** Mine templates for log lines no decoder understands (`VIGIL_TEMPLATES`, default true). */
   readonly templates: boolean;
   /** Retrain the service's models every this many ms; 0 = only on request (`VIGIL_ML_RETRAIN_MS`, default 86,400,000 = 24 h). */
@@ -27,6 +31,8 @@ export const ML_FILE_KEYS = [
   'ueba',
   'ueba_window_ms',
   'ueba_threshold',
+  'ueba_lateness_ms',
+  'ueba_idle_ms',
   'templates',
   'ml_retrain_ms',
   'ml_training_window_ms',
@@ -54,6 +60,8 @@ export function loadMlConfig(
     ueba: bool(true)(...read('ueba')),
     uebaWindowMs: int(60_000, 7 * 86_400_000, 3_600_000)(...read('ueba_window_ms')),
     uebaThreshold: float(0, 1, 0.65)(...read('ueba_threshold')),
+    uebaLatenessMs: int(0, 86_400_000, 300_000)(...read('ueba_lateness_ms')),
+    uebaIdleMs: int(100, 86_400_000, 300_000)(...read('ueba_idle_ms')),
     templates: bool(true)(...read('templates')),
     retrainMs: int(0, 365 * 86_400_000, 86_400_000)(...read('ml_retrain_ms')),
     trainingWindowMs: int(3_600_000, 365 * 86_400_000, 7 * 86_400_000)(...read('ml_training_window_ms')),

@@ -29,6 +29,10 @@ export interface Metrics {
   readonly streamDropped: Counter;
   /** Entities whose risk score crossed the threshold, by entity type (`host`, `user`, `ip`). */
   readonly riskCrossings: Counter<'type'>;
+  /** UEBA windows closed, by entity type and result (`alerted`, `normal`, `cold`: no active model, `unscored`). */
+  readonly uebaWindows: Counter<'type' | 'result'>;
+  /** UEBA state: open windows, late and future events not counted. */
+  readonly ueba: Gauge<'counter'>;
 }
 
 /** Values read at scrape time. */
@@ -37,6 +41,8 @@ export interface MetricSources {
   depths(): Readonly<Record<string, number>>;
   /** Correlation engine counters (`LiveCorrelationStats`), by name. */
   correlation?(): Readonly<Record<string, number>>;
+  /** UEBA counters (`UebaStats`), by name. */
+  ueba?(): Readonly<Record<string, number>>;
 }
 
 /** @param sources - read on each scrape; settable after creation (the pipeline is built later) */
@@ -131,6 +137,22 @@ export function createMetrics(sources: { current?: MetricSources } = {}): Metric
       help: 'Entities whose risk score crossed the threshold (a risk incident), by entity type',
       labelNames: ['type'],
       registers,
+    }),
+    uebaWindows: new Counter({
+      name: 'vigil_ueba_windows_total',
+      help: 'UEBA entity windows closed, by entity type and result (alerted, normal, cold: no active model, unscored)',
+      labelNames: ['type', 'result'],
+      registers,
+    }),
+    ueba: new Gauge({
+      name: 'vigil_ueba',
+      help: 'UEBA: open entity windows, events not counted because late or too far in the future (since start)',
+      labelNames: ['counter'],
+      registers,
+      collect() {
+        const stats = sources.current?.ueba?.();
+        if (stats) for (const [counter, n] of Object.entries(stats)) this.set({ counter }, n);
+      },
     }),
   };
 }

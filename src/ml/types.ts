@@ -4,20 +4,15 @@
  * ones (the detection stage). See `docs/ml.md`.
  */
 import type { Kysely } from 'kysely';
+import type { FeatureHistogram } from '../detect/anomaly/drift.js';
 import type { ModelFile } from '../detect/model-file.js';
 import type { DatabaseSchema } from '../store/schema.js';
 
 /** Registry status of a model version. Exactly one `active` version per model name at most. */
 export type ModelStatus = 'active' | 'shadow' | 'retired';
 
-/** Binned distribution of one feature over the training window (the PSI reference). */
-export interface FeatureHistogram {
-  readonly feature: string;
-  /** Bin upper edges (ascending); the last bin is open-ended. Categorical features: codes. */
-  readonly edges: readonly number[];
-  /** Fraction of training rows per bin (`edges.length + 1` bins: the last counts missing values). */
-  readonly fractions: readonly number[];
-}
+/** Binned distribution of one feature over the training window (the PSI reference); defined with the PSI code. */
+export type { FeatureHistogram } from '../detect/anomaly/drift.js';
 
 /** What a trainer returns: the model and what the registry keeps about it. */
 export interface TrainedModel {
@@ -27,7 +22,11 @@ export interface TrainedModel {
   readonly window: { readonly from: Date; readonly to: Date };
   /** Rows (entity windows, events) trained on. */
   readonly rows: number;
-  /** Training figures (score quantiles, threshold, …), shown in the registry. */
+  /**
+   * Training figures (score quantiles, threshold, …), shown in the registry. Training score
+   * quantiles under `score_p50`, `score_p95`, `score_p99` appear beside the recent ones in
+   * `GET /api/v1/metrics/ml`.
+   */
   readonly metrics: Readonly<Record<string, number | string>>;
   /** Per-feature training distributions, for drift. */
   readonly histograms: readonly FeatureHistogram[];

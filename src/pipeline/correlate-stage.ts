@@ -18,6 +18,7 @@ import { type ReorderSnapshot, ReorderBuffer } from '../detect/sigma/correlation
 import type { CorrelationAlert } from '../detect/sigma/correlation/types.js';
 import type { FieldValue } from '../detect/sigma/types.js';
 import { correlationAlertParts } from '../scan/correlate.js';
+import { alertEntities } from '../alerts/match.js';
 import type { AlertMatch } from '../store/alerts.js';
 import type { EvidenceEvent } from '../store/schema.js';
 
@@ -181,10 +182,6 @@ export class LiveCorrelation {
   }
 }
 
-function text(v: unknown): string | null {
-  return typeof v === 'string' && v !== '' ? v : null;
-}
-
 function at(doc: Record<string, unknown>, path: string): unknown {
   let node: unknown = doc;
   for (const k of path.split('.')) {
@@ -230,9 +227,7 @@ export function correlationAlertMatch(
     level,
     techniques: [...threat.techniques, ...threat.subtechniques].map((x) => x.id),
     tactics: threat.tactics.map((x) => x.id),
-    host: text(at(ecs, 'host.name')),
-    user: text(at(ecs, 'user.name')),
-    sourceIp: text(at(ecs, 'source.ip')),
+    ...alertEntities(ecs),
     document,
     evidence: lastRow ?? { id: last.id, timestamp: last.timestamp, ecs: {}, original: '' },
     extraEvidence: evidence.filter((e) => e.id !== last.id),

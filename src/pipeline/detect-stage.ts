@@ -59,8 +59,28 @@ export interface DetectionStageOptions {
    * (to publish what it changed).
    */
   readonly afterRecord?: AlertHook;
+  /** Behaviour analytics (UEBA) run in each detection transaction (absent: none). */
+  readonly behaviour?: BehaviourStage;
   /** Errors of the loop (it retries after a pause). */
   readonly onError?: (err: unknown) => void;
+}
+
+/**
+ * Behaviour analytics run inside the detection transaction, before the batch's alerts are
+ * recorded: the matches it returns go through suppression, risk and incidents like rule matches,
+ * and what it writes commits or rolls back with the cursor.
+ */
+export interface BehaviourStage {
+  /** Whether an empty batch should run now on a quiet stream (state to load, windows to close). */
+  due(wallNow: number): boolean;
+  /** Takes a batch's events (none on a quiet stream) inside the detection transaction. */
+  process(trx: Kysely<DatabaseSchema>, items: readonly StoredItem[], now: Date): Promise<BehaviourResult>;
+}
+
+export interface BehaviourResult {
+  readonly matches: readonly AlertMatch[];
+  /** Run after the transaction committed (the stage's in-memory state is then current). */
+  readonly committed: () => void;
 }
 
 /** Work done inside the detection transaction with the alert changes of a batch. */
@@ -168,7 +188,8 @@ export class DetectionStage {
         if (items.length === 0) {
           if (this.stopping) return;
           // Matches held for lateness are released on a quiet stream too.
-          if ((this.o.correlation?.held ?? 0) > 0) await this.process([]);
+          if ((this.o.correlation?.held ?? 0) > 0 || this.o.behaviour?.due(this.wallNow()))
+            await this.process([]);
           await new Promise<void>((resolve) => {
             this.wake = resolve;
             setTimeout(resolve, 1000).unref();
@@ -227,7 +248,7 @@ export class DetectionStage {
     const last = items.length > 0 ? items[items.length - 1]!.id : this.cursor;
     const now = (this.o.now ?? (() => new Date()))();
     const fired = live && plan.correlations.length > 0 ? live.process(plan, correlated, now.getTime()) : [];
-    if (items.length === 0 && fired.length === 0) return;
+    if (items.length === 0 && fired.length === 0 && !this.o.behaviour?.due(now.getTime())) return;
     let snapshot: string | undefined;
     if (live !== undefined && now.getTime() - this.savedAt >= live.settings.snapshotMs) {
       try {
@@ -239,22 +260,25 @@ export class DetectionStage {
         this.o.onError?.(err);
       }
     }
-    const { changes, published } = await this.o.database.db.transaction().execute(async (trx) => {
+    const { changes, published, behaviour } = await this.o.database.db.transaction().execute(async (trx) => {
       for (const alert of fired) {
         if (!plan.correlationStandalone(plan.correlations.indexOf(alert.correlation))) continue;
         const ids = alert.events.slice(-MAX_EVIDENCE).map((e) => e.id);
         const rows = await readEvidence(trx, ids);
         matches.push(correlationAlertMatch(alert, plan, rows, attack));
       }
+      const b = this.o.behaviour ? await this.o.behaviour.process(trx, items, now) : undefined;
+      if (b) matches.push(...b.matches);
       const c = matches.length > 0 ? await recordMatches(trx, matches, this.o.suppressMs, now) : [];
       const p = c.length > 0 && this.o.afterRecord ? await this.o.afterRecord(trx, c, now) : undefined;
       await writeCursor(trx, DETECTION_CURSOR, last);
       if (snapshot !== undefined) await writeCorrelationState(trx, DETECTION_CURSOR, last, snapshot, now);
-      return { changes: c, published: p };
+      return { changes: c, published: p, behaviour: b };
     });
     if (snapshot !== undefined) this.savedAt = now.getTime();
     this.cursor = last;
     this.lastStored = Math.max(this.lastStored, last);
+    behaviour?.committed();
     if (published) published();
     if (items.length > 0 || changes.length > 0)
       this.o.onDetected?.(items, changes, performance.now() - started);

@@ -17,6 +17,7 @@ import errors from './plugins/errors.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import { alertRoutes } from './routes/alerts.js';
+import { assetRoutes } from './routes/assets.js';
 import { attackRoutes } from './routes/attack.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
@@ -25,12 +26,16 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { incidentItemRoutes } from './routes/incidents-items.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { mlMetricsRoutes } from './routes/ml-metrics.js';
+import { mlRoutes } from './routes/ml.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { riskRoutes } from './routes/risk.js';
 import { ruleRoutes } from './routes/rules.js';
 import { statsRoutes } from './routes/stats.js';
 import { streamRoutes } from './routes/stream.js';
+import { templateRoutes } from './routes/templates.js';
 import { userRoutes } from './routes/users.js';
+import { visualizeRoutes } from './routes/visualize.js';
 
 /** Builds the app (not listening): tests use `app.inject`, `startApi` listens. */
 export async function buildApi(ctx: ServiceContext): Promise<FastifyInstance> {
@@ -109,6 +114,11 @@ export async function buildApi(ctx: ServiceContext): Promise<FastifyInstance> {
   await app.register(incidentRoutes, { ctx });
   await app.register(incidentItemRoutes, { ctx });
   await app.register(riskRoutes, { ctx });
+  await app.register(mlRoutes, { ctx });
+  await app.register(mlMetricsRoutes, { ctx });
+  await app.register(assetRoutes, { ctx });
+  await app.register(visualizeRoutes, { ctx });
+  await app.register(templateRoutes, { ctx });
   await app.register(ruleRoutes, { ctx });
   await app.register(attackRoutes, { ctx });
   await app.register(deadLetterRoutes, { ctx });

@@ -15,7 +15,13 @@ import type { DecodeOptions } from '../pipeline/decoders/types.js';
 import { LiveCorrelation } from '../pipeline/correlate-stage.js';
 import { type AlertHook, DetectionStage } from '../pipeline/detect-stage.js';
 import { IncidentService } from '../incidents/service.js';
+import { GraphService } from '../graph/service.js';
 import { IngestService } from '../pipeline/ingest/service.js';
+import { MlMonitor } from '../ml/metrics.js';
+import { ModelRegistry } from '../ml/registry.js';
+import { TrainingService } from '../ml/training.js';
+import { UebaStage } from '../ml/ueba/stage.js';
+import { uebaTrainers } from '../ml/ueba/trainer.js';
 import { EventWriter } from '../pipeline/ingest/writer.js';
 import { type RiskCrossing, RiskService } from '../risk/service.js';
 import { RuleService } from '../rules/service.js';
@@ -23,6 +29,7 @@ import { openDatabase, type Database } from '../store/database.js';
 import { DeadLetterStore } from '../store/dead-letters.js';
 import { EventStore } from '../store/events.js';
 import { StreamHub } from '../stream/hub.js';
+import { TemplateService } from '../templates/service.js';
 import type { ListenerFactory, RunningListener } from './listener.js';
 
 /** Vigil's own rule pack, shipped beside `dist/`. */
@@ -45,6 +52,18 @@ export interface ServiceContext {
   readonly risk: RiskService;
   /** Incidents (case management, automatic grouping). */
   readonly incidents: IncidentService;
+  /** Attack paths: the logon/network graph, lateral-movement signals, critical assets. */
+  readonly graph: GraphService;
+  /** Log templates of syslog lines no decoder understood (mined in the event writer). */
+  readonly templates: TemplateService;
+  /** Model registry (active/shadow versions for scorers), training jobs and ML metrics (docs/ml-registry.md). */
+  /** UEBA scoring in the detection stage (docs/ueba.md); undefined when `Config.ml.ueba` is off. */
+  readonly ueba: UebaStage | undefined;
+  readonly ml: {
+    readonly registry: ModelRegistry;
+    readonly training: TrainingService;
+    readonly monitor: MlMonitor;
+  };
   readonly hub: StreamHub;
   readonly auth: AuthService;
   readonly ingestLimiter: IngestLimiter;
@@ -131,6 +150,45 @@ export async function createServiceContext(
       'rules loaded',
     );
     const hub = new StreamHub(1000, (n) => metrics.streamDropped.inc(n));
+    const graph = await GraphService.open(database.db, config.ml.criticalAssets, { now });
+    const registry = await ModelRegistry.open(database.db, {
+      now,
+      onInvalid: (id, err) =>
+        log.error({ version: id, err: err.message }, 'stored model file unreadable; skipped'),
+    });
+    // Trainers are added by their owners (addTrainer); the schedule starts with the service.
+    const training = await TrainingService.open({
+      db: database.db,
+      registry,
+      now,
+      log: log.child({ component: 'training' }),
+      trainingWindowMs: config.ml.trainingWindowMs,
+      retrainMs: config.ml.retrainMs,
+    });
+    for (const t of uebaTrainers({
+      windowMs: config.ml.uebaWindowMs,
+      threshold: config.ml.uebaThreshold,
+      now,
+    }))
+      training.addTrainer(t);
+    const ueba = config.ml.ueba
+      ? new UebaStage({
+          models: registry,
+          windowMs: config.ml.uebaWindowMs,
+          latenessMs: config.ml.uebaLatenessMs,
+          idleMs: config.ml.uebaIdleMs,
+          threshold: config.ml.uebaThreshold,
+          attack: () => rules.current().attack,
+          onWindows: (type, result, n) => metrics.uebaWindows.inc({ type, result }, n),
+          onInvalidModel: (v, err) =>
+            log.error(
+              { model: v.name, version: v.version, err: err.message },
+              'UEBA model unusable; skipped',
+            ),
+        })
+      : undefined;
+    const monitor = new MlMonitor({ db: database.db, registry, training, now, log });
+    monitor.register(metrics.registry);
     const decodeOptions = decodeOptionsFor(config, now);
     // Work run inside each detection transaction with the batch's alert changes, in order
     // (entity risk, then incident grouping). Each hook's post-commit callback publishes.
@@ -185,6 +243,7 @@ export async function createServiceContext(
       events,
       rules,
       correlation,
+      behaviour: ueba,
       decodeOptions,
       suppressMs: config.suppressMs,
       batchEvents: config.batchEvents,
@@ -210,17 +269,26 @@ export async function createServiceContext(
       },
       onError: (err) => log.error({ err }, 'detection batch failed; retrying'),
     });
+    const templates = await TemplateService.open(database, {
+      enabled: config.ml.templates,
+      log,
+      registry: metrics.registry,
+      now,
+    });
     const writer = new EventWriter(events, {
       maxQueued: config.ingestQueueEvents,
       batchEvents: config.batchEvents,
       onStored: (batch) => detection.push(batch),
       onBatch: (ms) => metrics.batchSeconds.observe({ stage: 'store' }, ms / 1000),
+      beforeAppend: (batch) => templates.beforeAppend(batch),
+      afterAppend: (batch) => templates.afterAppend(batch),
     });
     const ingest = new IngestService(writer, deadLetters, metrics, decodeOptions, now);
     sources.current = {
       lag: () => detection.lag,
       depths: () => ({ ingest: writer.depth, detection: detection.lag }),
       correlation: () => ({ ...correlation.stats() }),
+      ueba: () => ({ ...ueba?.stats() }),
     };
     await detection.start();
     return {
@@ -236,6 +304,10 @@ export async function createServiceContext(
       correlation,
       risk,
       incidents,
+      graph,
+      templates,
+      ueba,
+      ml: { registry, training, monitor },
       hub,
       auth,
       ingestLimiter: new IngestLimiter(config.auth.ingestRateLimit, redis),
@@ -279,6 +351,7 @@ export async function startVigil(
   const stop = async (): Promise<void> => {
     await Promise.allSettled(running.map((l) => l.close()));
     await server?.close();
+    await context.ml.training.close();
     await context.ingest.close();
     await context.detection.stop();
     context.auth.close();
@@ -287,6 +360,7 @@ export async function startVigil(
   };
   try {
     server = await api(context);
+    context.ml.training.startSchedule();
     const ports: Record<string, number> = { api: server.port };
     for (const l of listeners) {
       const r = await l.factory(

@@ -27,7 +27,11 @@ export function inputFormat(path: string): InputFormat {
 
 function open(path: string): Readable {
   const file = createReadStream(path);
-  return path.toLowerCase().endsWith('.gz') ? file.pipe(createGunzip()) : file;
+  if (!path.toLowerCase().endsWith('.gz')) return file;
+  // `pipe` does not forward errors: a missing file would otherwise be an uncaught exception.
+  const gunzip = createGunzip();
+  file.on('error', (err) => gunzip.destroy(err));
+  return file.pipe(gunzip);
 }
 
 /**
@@ -47,6 +51,7 @@ export async function readRecords(
   try {
     if (format === 'csv') {
       const parser = source.pipe(parse({ columns: true, bom: true, skip_empty_lines: true, trim: true }));
+      source.on('error', (err) => parser.destroy(err));
       for await (const row of parser as AsyncIterable<Record<string, string>>) {
         if (columns.size === 0) for (const k of Object.keys(row)) columns.add(k);
         records.push(row);

@@ -31,6 +31,13 @@ export interface WriterOptions {
   readonly onStored: (batch: StoredBatch) => void;
   /** Called with the append latency (ms) and size of each batch. */
   readonly onBatch?: (ms: number, events: number) => void;
+  /**
+   * Runs before each append and returns the events to store in their place, same length and
+   * order (log templates enrich rows here). A rejection fails the append like a database error.
+   */
+  readonly beforeAppend?: (events: readonly PreparedEvent[]) => Promise<readonly PreparedEvent[]>;
+  /** Runs after each commit, before `onStored`; must not reject (its events are stored). */
+  readonly afterAppend?: (batch: StoredBatch) => Promise<void>;
 }
 
 export class EventWriter {
@@ -108,9 +115,11 @@ export class EventWriter {
             events.length <= this.options.batchEvents
               ? events
               : events.slice(i, i + this.options.batchEvents);
-          const id = await this.store.append(part.map((e) => e.row));
+          const ready = this.options.beforeAppend ? await this.options.beforeAppend(part) : part;
+          const id = await this.store.append(ready.map((e) => e.row));
           if (firstId < 0) firstId = id;
-          this.options.onStored({ firstId: id, events: part });
+          await this.options.afterAppend?.({ firstId: id, events: ready });
+          this.options.onStored({ firstId: id, events: ready });
         }
         this.queued -= n;
         this.options.onBatch?.(performance.now() - started, n);
