@@ -16,16 +16,14 @@
  * bad usage.
  */
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { extractEntities } from '../detect/templates/entities.js';
 import { TemplateMiner } from '../detect/templates/miner.js';
 import { ErrorCodes, VigilError } from '../errors.js';
+import { openMaybeGzip } from './ml/input.js';
 import type { CommandIO } from './scan-command.js';
 
 export const LOGS_FORMATS = ['jsonl', 'table'] as const;
@@ -34,17 +32,9 @@ export interface LogsTemplatesOptions {
   readonly format: string;
 }
 
-function open(path: string): Readable {
-  const file = createReadStream(path);
-  if (!path.toLowerCase().endsWith('.gz')) return file;
-  const gunzip = createGunzip();
-  file.on('error', (err) => gunzip.destroy(err));
-  return file.pipe(gunzip);
-}
-
 /** Every line of the file with its 1-based number (empty lines are skipped, still counted). */
 async function* messages(path: string): AsyncGenerator<{ line: number; text: string }> {
-  const source = open(path);
+  const source = openMaybeGzip(path);
   let line = 0;
   try {
     for await (const text of createInterface({ input: source, crlfDelay: Infinity })) {

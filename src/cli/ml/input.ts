@@ -25,7 +25,8 @@ export function inputFormat(path: string): InputFormat {
   );
 }
 
-function open(path: string): Readable {
+/** A file's bytes, gunzipped when the name ends in `.gz` (errors of either stream surface on the result). */
+export function openMaybeGzip(path: string): Readable {
   const file = createReadStream(path);
   if (!path.toLowerCase().endsWith('.gz')) return file;
   // `pipe` does not forward errors: a missing file would otherwise be an uncaught exception.
@@ -47,7 +48,7 @@ export async function readRecords(
 ): Promise<{ records: FeatureRecord[]; columns: string[] }> {
   const records: FeatureRecord[] = [];
   const columns = new Set<string>();
-  const source = open(path);
+  const source = openMaybeGzip(path);
   try {
     if (format === 'csv') {
       const parser = source.pipe(parse({ columns: true, bom: true, skip_empty_lines: true, trim: true }));
