@@ -28,6 +28,12 @@ async function openapiPlugin(app: FastifyInstance): Promise<void> {
         },
         { name: 'risk', description: 'Entity risk scores explained by their alerts' },
         { name: 'attack', description: 'MITRE ATT&CK catalog, coverage, Navigator layers' },
+        { name: 'ml', description: 'Model registry, training jobs, drift and ML metrics' },
+        { name: 'templates', description: 'Log templates mined from unknown syslog lines' },
+        {
+          name: 'attack-paths',
+          description: 'Logon and network graph, lateral-movement signals, critical assets',
+        },
         { name: 'stats', description: 'Counts over time' },
         { name: 'health', description: 'Liveness, readiness, metrics' },
         { name: 'auth', description: 'Tokens, sessions, MFA, single sign-on' },
