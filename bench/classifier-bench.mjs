@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { RandomForestClassifier } from 'ml-random-forest';
 import { readLabelMap } from '../dist/cli/ml/classifier.js';
 import { readRecords } from '../dist/cli/ml/input.js';
-import { Prng } from '../dist/detect/classify/prng.js';
+import { Prng } from '../dist/detect/random.js';
 import { RandomForest } from '../dist/detect/classify/random-forest.js';
 import { Encoder, inferSchema } from '../dist/detect/features/table.js';
 

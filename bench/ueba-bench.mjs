@@ -25,7 +25,7 @@ import { EventStore } from '../dist/store/events.js';
 import { ModelRegistry } from '../dist/ml/registry.js';
 import { UebaStage } from '../dist/ml/ueba/stage.js';
 import { uebaTrainers } from '../dist/ml/ueba/trainer.js';
-import { mulberry32 } from '../dist/detect/anomaly/prng.js';
+import { mulberry32 } from '../dist/detect/random.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const OUT = join(HERE, 'out');
