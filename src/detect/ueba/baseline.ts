@@ -103,20 +103,11 @@ export function updateBaseline(
   features: Readonly<Record<string, number>>,
 ): Baseline {
   const base = b ?? emptyBaseline();
-  const hours = [...base.hours];
-  for (let h = 0; h < 24; h++) if ((w.hours >>> h) & 1) hours[h] = (hours[h] ?? 0) + 1;
-  const stats: Record<string, RunningStat> = { ...base.stats };
-  for (const [name, x] of Object.entries(features))
-    if (Number.isFinite(x)) stats[name] = welford(stats[name], x);
   return {
-    windows: base.windows + 1,
-    firstSeen: base.firstSeen === null ? w.start : Math.min(base.firstSeen, w.start),
-    lastSeen: base.lastSeen === null ? w.end : Math.max(base.lastSeen, w.end),
-    hours,
+    ...foldWindow(base, w, features),
     countries: mergeCapped(base.countries, w.countries, GEO_CAP),
     asns: mergeCapped(base.asns, w.asns, GEO_CAP),
     processes: mergeCapped(base.processes, w.processes.keys(), BASELINE_PROCESS_CAP),
-    stats,
     established: base.established === true || w.successes > 0 || w.events > w.attempts,
   };
 }
@@ -128,13 +119,21 @@ export function updatePopulation(
   features: Readonly<Record<string, number>>,
 ): Baseline {
   const base = p ?? emptyBaseline();
+  return { ...base, ...foldWindow(base, w, features) };
+}
+
+/** What every baseline folds in from a window: count, time span, active hours, feature statistics. */
+function foldWindow(
+  base: Baseline,
+  w: EntityWindow,
+  features: Readonly<Record<string, number>>,
+): Pick<Baseline, 'windows' | 'firstSeen' | 'lastSeen' | 'hours' | 'stats'> {
   const hours = [...base.hours];
   for (let h = 0; h < 24; h++) if ((w.hours >>> h) & 1) hours[h] = (hours[h] ?? 0) + 1;
   const stats: Record<string, RunningStat> = { ...base.stats };
   for (const [name, x] of Object.entries(features))
     if (Number.isFinite(x)) stats[name] = welford(stats[name], x);
   return {
-    ...base,
     windows: base.windows + 1,
     firstSeen: base.firstSeen === null ? w.start : Math.min(base.firstSeen, w.start),
     lastSeen: base.lastSeen === null ? w.end : Math.max(base.lastSeen, w.end),
